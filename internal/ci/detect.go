@@ -1,0 +1,44 @@
+package ci
+
+// Platform is where modhygiene runs.
+type Platform int
+
+// The platforms, in the order Detect tries them.
+const (
+	// Local is a person's terminal or an unknown CI system.
+	Local Platform = iota
+	// GitHub is a GitHub Actions runner (GITHUB_ACTIONS=true).
+	GitHub
+	// GitLab is a GitLab CI job (GITLAB_CI=true).
+	GitLab
+	// PreCommit is a pre-commit hook (PRE_COMMIT=1).
+	PreCommit
+)
+
+// String returns the platform's lower-case name.
+func (p Platform) String() string {
+	switch p {
+	case GitHub:
+		return "github"
+	case GitLab:
+		return "gitlab"
+	case PreCommit:
+		return "pre-commit"
+	}
+	return "local"
+}
+
+// Detect tells the platform from the environment. pre-commit wins over the
+// CI systems, because a hook run inside a CI job reports to its own output
+// only.
+func Detect(getenv func(string) string) Platform {
+	switch {
+	case getenv("PRE_COMMIT") == "1":
+		return PreCommit
+	case getenv("GITHUB_ACTIONS") == "true":
+		return GitHub
+	case getenv("GITLAB_CI") == "true":
+		return GitLab
+	}
+	return Local
+}
