@@ -29,6 +29,8 @@ type app struct {
 	stderr io.Writer
 	env    []string
 	cwd    string
+	// live is set while a live progress line is on stderr.
+	live bool
 }
 
 // getenv returns the value of name in the invocation's environment.

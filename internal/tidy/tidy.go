@@ -1,0 +1,142 @@
+package tidy
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/workspace"
+)
+
+// Options configure Run. The zero value checks every module with one job
+// per CPU and no memo.
+type Options struct {
+	// Fix rewrites go.mod and go.sum of untidy modules.
+	Fix bool
+	// Jobs bounds how many modules are tidied at once (0 means the number of CPUs).
+	Jobs int
+	// MemoDir is where the memo lives; empty disables the memo.
+	MemoDir string
+	// NoPrefetch skips downloading the union of requirements first.
+	NoPrefetch bool
+	// Progress, if set, is called when a module starts and when it ends.
+	// Calls are serialised.
+	Progress func(Event)
+}
+
+// Status is the outcome for one module.
+type Status int
+
+// The outcomes.
+const (
+	// Tidy means tidy would change nothing.
+	Tidy Status = iota
+	// Untidy means tidy would change go.mod or go.sum (check mode).
+	Untidy
+	// Fixed means go.mod or go.sum were rewritten (fix mode).
+	Fixed
+	// Failed means tidy could not run; Err says why.
+	Failed
+)
+
+var statusNames = [...]string{"tidy", "untidy", "fixed", "failed"}
+
+// String names the status.
+func (s Status) String() string { return statusNames[s] }
+
+// Result is the outcome of tidy for one module.
+type Result struct {
+	Module *workspace.Module
+	Status Status
+	// Memo is set when the memo showed the module tidy without running go.
+	Memo bool
+	// Diff is the unified diff of go.mod and go.sum (Untidy and Fixed).
+	Diff string
+	// Err is the go command's failure (Failed).
+	Err      error
+	Duration time.Duration
+}
+
+// Event reports progress: Done is false when the module starts.
+type Event struct {
+	Module *workspace.Module
+	Done   bool
+	Result *Result
+}
+
+// Run tidies every module of ws, at most opt.Jobs at a time, and returns one
+// Result per module in the order of ws.Modules. The error is non-nil only
+// when the run itself could not proceed (the context was cancelled).
+func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Options) ([]Result, error) {
+	t := &tidier{r: r, opt: opt, env: []string{"GOWORK=off"}}
+	if opt.MemoDir != "" {
+		t.memo = newMemo(ctx, r, opt.MemoDir)
+	}
+	if !opt.NoPrefetch {
+		t.prefetch(ctx, ws.Modules)
+	}
+	results := make([]Result, len(ws.Modules))
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, m := range ws.Modules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t.report(Event{Module: m})
+			results[i] = t.module(ctx, m)
+			t.report(Event{Module: m, Done: true, Result: &results[i]})
+		}()
+	}
+	wg.Wait()
+	return results, ctx.Err()
+}
+
+type tidier struct {
+	r    *gocmd.Runner
+	opt  Options
+	env  []string
+	memo *memo
+	mu   sync.Mutex
+}
+
+func (t *tidier) report(e Event) {
+	if t.opt.Progress == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.opt.Progress(e)
+}
+
+func (t *tidier) module(ctx context.Context, m *workspace.Module) Result {
+	start := time.Now()
+	key := ""
+	if t.memo != nil {
+		key = t.memo.key(m)
+		if key != "" && t.memo.has(key) {
+			return Result{Module: m, Status: Tidy, Memo: true, Duration: time.Since(start)}
+		}
+	}
+	var res Result
+	if t.opt.Fix {
+		res = t.fix(ctx, m)
+	} else {
+		res = t.check(ctx, m)
+	}
+	res.Module, res.Duration = m, time.Since(start)
+	if t.memo != nil && res.Status == Tidy {
+		t.memo.put(key)
+	}
+	if t.memo != nil && res.Status == Fixed {
+		t.memo.put(t.memo.key(m))
+	}
+	return res
+}
