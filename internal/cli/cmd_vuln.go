@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/modhygiene/modhygiene/internal/config"
+	"github.com/modhygiene/modhygiene/internal/exitcode"
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/vuln"
+	"github.com/modhygiene/modhygiene/internal/workspace"
+)
+
+// vulnFlags are the flags of `modhygiene vuln`.
+type vulnFlags struct {
+	rf    reportFlags
+	dir   string
+	db    string
+	level string
+	tests bool
+	jobs  int
+}
+
+func init() {
+	var f vulnFlags
+	register(&command{
+		name:  "vuln",
+		short: "find known vulnerabilities with golang.org/x/vuln, on the require line to change",
+		usage: "vuln [--dir DIR] [--db SOURCE] [--scan module|package|symbol] [--format ...] [MODULE_DIR...]",
+		long: `Scans every module of the repository (or the MODULE_DIRs given) with
+golang.org/x/vuln, in process, one module at a time (--jobs for more), and
+reports each vulnerability as MH010 on the go.mod line that requires the
+vulnerable module, with its OSV ID, summary, fixed version and the go get
+command that upgrades to it. Severity: error when a vulnerable function is
+called, warning when its package is imported, info when the module is only
+required. Standard library entries are reported on the toolchain or go line.
+
+Databases (--db):
+  official          x/vuln's default database (needs its web site)
+  module            built from the golang.org/x/vulndb module fetched through
+                    GOPROXY like any module, under the user cache directory
+                    (modhygiene/vulndb), rebuilt only when the version changes
+  module@VERSION    the same, pinned to one version of golang.org/x/vulndb
+  file:///path      a directory in the standard layout (index/db.json,
+                    index/modules.json, ID/<id>.json)
+  https://host/...  a server with the same layout
+
+Ignore a vulnerability in .modhygiene.yaml:
+
+  ignore:
+    - id: GO-2022-1059
+      reason: the header never reaches ParseAcceptLanguage
+      expires: 2026-12-31   # optional; afterwards it is reported again`,
+		flags: func(fs *flag.FlagSet) {
+			f = vulnFlags{}
+			f.rf.define(fs)
+			fs.StringVar(&f.dir, "dir", ".", "repository `DIR` whose modules are scanned")
+			fs.StringVar(&f.db, "db", "official", "vulnerability database `SOURCE`: official, module, module@VERSION, file:///path or an http(s) URL")
+			fs.StringVar(&f.level, "scan", vuln.LevelSymbol, "scan `level`: module, package or symbol")
+			fs.BoolVar(&f.tests, "test", false, "also analyse test files")
+			fs.IntVar(&f.jobs, "jobs", 1, "modules scanned at once (a symbol scan holds a module's program in memory)")
+		},
+		run: func(ctx context.Context, a *app, args []string) error { return a.runVuln(ctx, &f, args) },
+	})
+}
+
+func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
+	start := time.Now()
+	switch f.level {
+	case vuln.LevelModule, vuln.LevelPackage, vuln.LevelSymbol:
+	default:
+		return exitcode.UsageError(fmt.Errorf("--scan %q: want module, package or symbol", f.level))
+	}
+	if f.jobs < 1 {
+		return exitcode.UsageError(fmt.Errorf("--jobs %d: want at least 1", f.jobs))
+	}
+	if _, err := report.ParseFailOn(f.rf.failOn); err != nil {
+		return exitcode.UsageError(err)
+	}
+	dir := f.dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(a.cwd, dir)
+	}
+	ws, err := workspace.Discover(dir)
+	if err != nil {
+		if errors.Is(err, workspace.ErrNoModule) {
+			return exitcode.UsageError(err)
+		}
+		return exitcode.FailureError(err)
+	}
+	if err := ws.Select(a.cwd, args); err != nil {
+		return exitcode.UsageError(err)
+	}
+	cfg, err := config.Load(ws.RepoRoot)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	src, err := vuln.ParseSource(f.db, a.cwd)
+	if err != nil {
+		return exitcode.UsageError(err)
+	}
+	stage := report.Stage{Name: "vuln", Outputs: map[string]string{}}
+	dbURL := src.URL
+	if src.Kind == vuln.Module {
+		cacheDir, err := vulnUserCacheDir(a.getenv)
+		if err != nil {
+			return exitcode.FailureError(fmt.Errorf("--db module: %w", err))
+		}
+		mdb := &vuln.ModuleDB{Runner: a.goRunner(), Dir: filepath.Join(cacheDir, "modhygiene", "vulndb"), Version: src.Version}
+		db, err := mdb.Prepare(ctx)
+		if err != nil {
+			return exitcode.FailureError(fmt.Errorf("--db module: %w", err))
+		}
+		if db.Stale != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: %v; using the database built from %s@%s\n", db.Stale, vuln.VulnDBModule, db.Version)
+		}
+		dbURL = db.URL
+		stage.Outputs["vulndb-dir"] = db.Dir
+		stage.Outputs["vulndb-version"] = db.Version
+	}
+	results, err := vuln.Scan(ctx, ws.Modules, vuln.Options{
+		DB:     dbURL,
+		Level:  f.level,
+		Tests:  f.tests,
+		Env:    a.env,
+		Runner: a.goRunner(),
+		Jobs:   f.jobs,
+	})
+	if err != nil {
+		return exitcode.FailureError(err)
+	}
+	var (
+		fs     []finding.Finding
+		failed []error
+		hit    int
+	)
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, r.Err)
+			continue
+		}
+		if len(r.Findings) > 0 {
+			hit++
+		}
+		fs = append(fs, r.Findings...)
+	}
+	stage.Duration = time.Since(start)
+	stage.Summary = fmt.Sprintf("%d %s in %d of %d %s", len(fs), vulnPlural(len(fs), "vulnerability", "vulnerabilities"), hit, len(results), vulnPlural(len(results), "module", "modules"))
+	switch {
+	case len(failed) > 0:
+		stage.Status = "failed"
+		stage.Summary += fmt.Sprintf("; %d could not be scanned", len(failed))
+	case len(fs) > 0:
+		stage.Status = "findings"
+	default:
+		stage.Status = "ok"
+	}
+	out := &outcome{command: "vuln", stages: []report.Stage{stage}, findings: fs, config: cfg}
+	for _, m := range ws.Modules {
+		out.header.Modules = append(out.header.Modules, report.ModuleInfo{Path: m.Path, GoMod: m.GoModFile()})
+	}
+	emitErr := a.emit(&f.rf, out)
+	if len(failed) > 0 {
+		for _, e := range failed {
+			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
+		}
+		return silent(exitcode.Failure)
+	}
+	return emitErr
+}
+
+func vulnPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// vulnUserCacheDir is os.UserCacheDir over the invocation's environment.
+func vulnUserCacheDir(getenv func(string) string) (string, error) {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = getenv("LocalAppData")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			dir = filepath.Join(h, "Library", "Caches")
+		}
+	case "plan9":
+		if h := getenv("home"); h != "" {
+			dir = filepath.Join(h, "lib", "cache")
+		}
+	default:
+		dir = getenv("XDG_CACHE_HOME")
+		if dir == "" || !filepath.IsAbs(dir) {
+			dir = ""
+			if h := getenv("HOME"); h != "" {
+				dir = filepath.Join(h, ".cache")
+			}
+		}
+	}
+	if dir == "" || strings.TrimSpace(dir) == "" {
+		return "", errors.New("no user cache directory: set XDG_CACHE_HOME or HOME")
+	}
+	return dir, nil
+}

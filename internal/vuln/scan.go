@@ -1,0 +1,230 @@
+package vuln
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/vuln/scan"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/workspace"
+)
+
+// The scan levels of x/vuln's -scan flag.
+const (
+	LevelModule  = "module"
+	LevelPackage = "package"
+	LevelSymbol  = "symbol"
+)
+
+// Options configure Scan. The zero value scans at symbol level against
+// x/vuln's default database, one module at a time, without test files.
+type Options struct {
+	// DB is the database URL passed to x/vuln's -db flag; empty means
+	// x/vuln's default database.
+	DB string
+	// Level is LevelModule, LevelPackage or LevelSymbol (the default).
+	Level string
+	// Tests also analyses test files.
+	Tests bool
+	// Env is the complete environment of the scan, used for the go command
+	// x/vuln runs to load packages. It is never merged with the process's.
+	Env []string
+	// Runner runs the go command for `go env GOVERSION` and `go mod graph`.
+	Runner *gocmd.Runner
+	// Jobs is how many modules are scanned at once (1 when zero). A symbol
+	// scan holds a module's whole program in memory, so more jobs trade
+	// memory for time.
+	Jobs int
+}
+
+// Result is the outcome of scanning one module.
+type Result struct {
+	// Module is the module scanned.
+	Module *workspace.Module
+	// Level is the level it was scanned at: a module without Go files is
+	// scanned at module level.
+	Level string
+	// Report is the parsed stream; nil when Err is set.
+	Report *Report
+	// Findings are Report's MH010 findings for Module.
+	Findings []finding.Finding
+	// Err is why the scan failed.
+	Err error
+	// Duration is the scan's wall time.
+	Duration time.Duration
+}
+
+// Scan scans each module with x/vuln, at most opts.Jobs at a time, and
+// returns one Result per module, in the order given. It fails only when
+// the scan cannot start at all; a module's failure is in its Result.
+func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result, error) {
+	switch opts.Level {
+	case "":
+		opts.Level = LevelSymbol
+	case LevelModule, LevelPackage, LevelSymbol:
+	default:
+		return nil, fmt.Errorf("scan level %q: want module, package or symbol", opts.Level)
+	}
+	if gocmd.Lookup(opts.Env, "GOVERSION") == "" && opts.Runner != nil {
+		// x/vuln needs the Go version for standard library entries; it
+		// would otherwise run `go env` itself, outside this environment.
+		env, err := opts.Runner.GoEnv(ctx, "", "GOVERSION")
+		if err != nil {
+			return nil, err
+		}
+		opts.Env = gocmd.Merge(opts.Env, []string{"GOVERSION=" + env["GOVERSION"]})
+	}
+	jobs := max(opts.Jobs, 1)
+	results := make([]Result, len(mods))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, m := range mods {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = scanModule(ctx, m, opts)
+		}()
+	}
+	wg.Wait()
+	return results, nil
+}
+
+func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
+	start := time.Now()
+	res := Result{Module: m, Level: opts.Level}
+	if res.Level != LevelModule && !hasGoFiles(m.Dir) {
+		res.Level = LevelModule
+	}
+	rep, err := ScanModule(ctx, m.Dir, res.Level, opts)
+	res.Duration = time.Since(start)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
+		return res
+	}
+	res.Report = rep
+	var paths func(string) []string
+	if opts.Runner != nil && needsPaths(rep) {
+		if g, err := moduleGraph(ctx, opts.Runner, m.Dir); err == nil {
+			paths = g.path
+		}
+	}
+	res.Findings = rep.Findings(m, res.Level, paths)
+	res.Duration = time.Since(start)
+	return res
+}
+
+func needsPaths(rep *Report) bool {
+	for _, v := range rep.Vulns {
+		if !isGo(v.Module) {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanModule runs x/vuln in process on the module in dir at level and
+// parses its JSON stream. x/vuln's stdout is piped straight into the
+// parser, so the stream is never held whole in memory.
+func ScanModule(ctx context.Context, dir, level string, opts Options) (*Report, error) {
+	args := []string{"-C", dir, "-format", "json", "-scan", level}
+	if opts.DB != "" {
+		args = append(args, "-db", opts.DB)
+	}
+	if opts.Tests && level != LevelModule {
+		args = append(args, "-test")
+	}
+	if level != LevelModule {
+		args = append(args, "./...")
+	}
+	var stderr bytes.Buffer
+	pr, pw := io.Pipe()
+	cmd := scan.Command(ctx, args...)
+	cmd.Stdin = bytes.NewReader(nil)
+	cmd.Stdout = pw
+	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 64 << 10}
+	cmd.Env = opts.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	rep, perr := Parse(pr)
+	if perr != nil {
+		pr.CloseWithError(perr)
+	}
+	werr := <-done
+	if werr != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			return nil, fmt.Errorf("x/vuln: %w\n%s", werr, msg)
+		}
+		return nil, fmt.Errorf("x/vuln: %w", werr)
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return rep, nil
+}
+
+// hasGoFiles reports whether the module in dir has a non-test Go file
+// outside nested modules and the directories the go command ignores.
+func hasGoFiles(dir string) bool {
+	found := errors.New("found")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p == dir {
+				return nil
+			}
+			if workspace.Skip(d.Name()) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".go") && !strings.HasSuffix(d.Name(), "_test.go") {
+			return found
+		}
+		return nil
+	})
+	return err == found
+}
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf *bytes.Buffer
+	max int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := l.max - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
