@@ -1,0 +1,363 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/module"
+)
+
+// Status classifies a probed candidate.
+type Status string
+
+// The statuses, best first.
+const (
+	// Healthy answered every request correctly within the slow threshold.
+	Healthy Status = "healthy"
+	// Slow answered correctly, but its median latency is above the slow
+	// threshold, or the timeout ended it after at least one good answer.
+	Slow Status = "slow"
+	// Failing answered, but wrongly: a 5xx or other error status, a body
+	// that is not the expected .info, a truncated or stalled body.
+	Failing Status = "failing"
+	// Unreachable never answered: DNS, connection or TLS failure, or no
+	// response before the timeout.
+	Unreachable Status = "unreachable"
+)
+
+// usable reports whether a mirror with this status may go into the chain.
+func (s Status) usable() bool { return s == Healthy || s == Slow }
+
+// SumDBSupport says whether a proxy serves the checksum database.
+type SumDBSupport string
+
+// The answers of <proxy>/sumdb/<name>/supported.
+const (
+	// SumDBUnknown means it was not asked (no database name, or the proxy
+	// never answered).
+	SumDBUnknown SumDBSupport = ""
+	// SumDBSupported means the proxy answered 200.
+	SumDBSupported SumDBSupport = "supported"
+	// SumDBUnsupported means the proxy answered 404 or 410.
+	SumDBUnsupported SumDBSupport = "unsupported"
+	// SumDBError means any other answer or a failed request.
+	SumDBError SumDBSupport = "error"
+)
+
+// Result is the measurement of one candidate.
+type Result struct {
+	Candidate
+	// Status is the classification.
+	Status Status `json:"status"`
+	// Latency is the median of Samples (0 when there are none).
+	Latency time.Duration `json:"latency_ns"`
+	// Samples are the durations of the requests that succeeded, in order.
+	Samples []time.Duration `json:"samples_ns,omitempty"`
+	// Requests is how many measuring requests were attempted.
+	Requests int `json:"requests"`
+	// SumDB is the answer to <proxy>/sumdb/<name>/supported.
+	SumDB SumDBSupport `json:"sumdb,omitempty"`
+	// SumDBLatency is how long that answer took.
+	SumDBLatency time.Duration `json:"sumdb_latency_ns,omitempty"`
+	// Error explains a status other than healthy.
+	Error string `json:"error,omitempty"`
+	// Elapsed is the wall time of the whole probe of this candidate.
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Prober measures candidates. Its zero value is usable: the default
+// client, a 3s timeout, 3 requests and a slow threshold of a third of the
+// timeout.
+type Prober struct {
+	// Client sends the requests; nil means http.DefaultClient. Its own
+	// Timeout should be zero: every probe is bounded by Timeout through its
+	// context.
+	Client *http.Client
+	// Timeout bounds the probe of each candidate, all requests included.
+	// Zero means 3s.
+	Timeout time.Duration
+	// Slow is the median latency above which a candidate is slow. Zero
+	// means Timeout/3.
+	Slow time.Duration
+	// Modules are the module versions whose .info the requests fetch, in
+	// turn (see ProbeModules). When empty, the measuring requests go to the
+	// checksum-database endpoint instead, where 404 and 410 count as
+	// answers.
+	Modules []module.Version
+	// Requests is the number of measuring requests per candidate; zero
+	// means 3.
+	Requests int
+	// SumDB is the checksum database's name (the first word of GOSUMDB,
+	// without a key); when empty, support for it is not asked.
+	SumDB string
+}
+
+func (p *Prober) client() *http.Client {
+	if p.Client != nil {
+		return p.Client
+	}
+	return http.DefaultClient
+}
+
+func (p *Prober) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return 3 * time.Second
+}
+
+func (p *Prober) slow() time.Duration {
+	if p.Slow > 0 {
+		return p.Slow
+	}
+	return p.timeout() / 3
+}
+
+func (p *Prober) requests() int {
+	if p.Requests > 0 {
+		return p.Requests
+	}
+	return 3
+}
+
+// Probe measures every candidate concurrently and returns the results in
+// the candidates' order. Each candidate's probe is bounded by the timeout,
+// so Probe returns within about the timeout however the candidates behave.
+// It is safe for concurrent use.
+func (p *Prober) Probe(ctx context.Context, cands []Candidate) []Result {
+	out := make([]Result, len(cands))
+	var wg sync.WaitGroup
+	for i, c := range cands {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = p.probeOne(ctx, c)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// failure kinds of one request.
+type failKind int
+
+const (
+	noAnswer  failKind = iota + 1 // nothing came back
+	badAnswer                     // an error status or bad content
+)
+
+type reqError struct {
+	kind failKind
+	err  error
+}
+
+func (e *reqError) Error() string { return e.err.Error() }
+
+func (p *Prober) probeOne(ctx context.Context, c Candidate) Result {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	r := Result{Candidate: c}
+
+	var wg sync.WaitGroup
+	if p.SumDB != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.SumDB, r.SumDBLatency = p.sumdbSupported(ctx, c)
+		}()
+	}
+
+	var errs []*reqError
+	n := p.requests()
+	for i := 0; i < n; i++ {
+		r.Requests++
+		var d time.Duration
+		var err *reqError
+		if len(p.Modules) > 0 {
+			d, err = p.fetchInfo(ctx, c, p.Modules[i%len(p.Modules)])
+		} else {
+			d, err = p.fetchSupported(ctx, c)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil || err.kind == noAnswer {
+				break
+			}
+			continue
+		}
+		r.Samples = append(r.Samples, d)
+	}
+	wg.Wait()
+	r.Latency = median(r.Samples)
+	r.Elapsed = time.Since(start)
+	p.classify(&r, errs, ctx.Err() != nil)
+	return r
+}
+
+func (p *Prober) classify(r *Result, errs []*reqError, timedOut bool) {
+	var bad, none *reqError
+	for _, e := range errs {
+		if e.kind == badAnswer && bad == nil {
+			bad = e
+		}
+		if e.kind == noAnswer && none == nil {
+			none = e
+		}
+	}
+	switch {
+	case bad != nil:
+		r.Status, r.Error = Failing, bad.Error()
+	case none != nil && len(r.Samples) == 0:
+		r.Status, r.Error = Unreachable, none.Error()
+	case none != nil && timedOut:
+		r.Status = Slow
+		r.Error = fmt.Sprintf("%d of %d requests answered within the timeout", len(r.Samples), r.Requests)
+	case none != nil:
+		r.Status, r.Error = Failing, none.Error()
+	case r.Latency > p.slow():
+		r.Status = Slow
+		r.Error = fmt.Sprintf("median latency above %v", p.slow())
+	default:
+		r.Status = Healthy
+	}
+	if r.Status == Unreachable && r.SumDB == SumDBError {
+		r.SumDB = SumDBUnknown
+	}
+}
+
+// get sends one GET and reads at most limit bytes of the body. A non-nil
+// *reqError tells whether anything answered.
+func (p *Prober) get(ctx context.Context, u string) (status int, body []byte, d time.Duration, rerr *reqError) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, nil, 0, &reqError{badAnswer, err}
+	}
+	start := time.Now()
+	resp, err := p.client().Do(req)
+	if err != nil {
+		return 0, nil, 0, &reqError{noAnswer, describe(ctx, err)}
+	}
+	defer resp.Body.Close()
+	const limit = 1 << 16
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+	d = time.Since(start)
+	if err != nil {
+		what := "truncated body"
+		if ctx.Err() != nil {
+			what = "body stalled"
+		}
+		return resp.StatusCode, nil, d, &reqError{badAnswer, fmt.Errorf("GET %s: %s: %w", u, what, describe(ctx, err))}
+	}
+	return resp.StatusCode, body, d, nil
+}
+
+// describe shortens the errors of a timed-out request.
+func describe(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("no answer before the timeout")
+	}
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil && strings.HasPrefix(err.Error(), "Get ") {
+			return inner
+		}
+	}
+	return err
+}
+
+// fetchInfo fetches <proxy>/<path>/@v/<version>.info and checks it.
+func (p *Prober) fetchInfo(ctx context.Context, c Candidate, m module.Version) (time.Duration, *reqError) {
+	ep, err := module.EscapePath(m.Path)
+	if err != nil {
+		return 0, &reqError{badAnswer, err}
+	}
+	ev, err := module.EscapeVersion(m.Version)
+	if err != nil {
+		return 0, &reqError{badAnswer, err}
+	}
+	u := c.base() + "/" + ep + "/@v/" + ev + ".info"
+	status, body, d, rerr := p.get(ctx, u)
+	if rerr != nil {
+		return 0, rerr
+	}
+	if status != http.StatusOK {
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", u, status, http.StatusText(status))}
+	}
+	var info struct {
+		Version string
+		Time    time.Time
+	}
+	if err := json.Unmarshal(body, &info); err != nil {
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: not a version .info: %v", u, err)}
+	}
+	if info.Version != m.Version {
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: .info names version %q, want %q", u, info.Version, m.Version)}
+	}
+	return d, nil
+}
+
+// fetchSupported measures with the checksum-database endpoint when there
+// is no module to fetch: any 200, 404 or 410 is an answer.
+func (p *Prober) fetchSupported(ctx context.Context, c Candidate) (time.Duration, *reqError) {
+	name := p.SumDB
+	if name == "" {
+		return 0, &reqError{badAnswer, errors.New("nothing to measure: no module to fetch and no checksum database")}
+	}
+	u := c.base() + "/sumdb/" + name + "/supported"
+	status, _, d, rerr := p.get(ctx, u)
+	if rerr != nil {
+		return 0, rerr
+	}
+	switch status {
+	case http.StatusOK, http.StatusNotFound, http.StatusGone:
+		return d, nil
+	}
+	return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", u, status, http.StatusText(status))}
+}
+
+// sumdbSupported asks <proxy>/sumdb/<name>/supported.
+func (p *Prober) sumdbSupported(ctx context.Context, c Candidate) (SumDBSupport, time.Duration) {
+	u := c.base() + "/sumdb/" + p.SumDB + "/supported"
+	status, _, d, rerr := p.get(ctx, u)
+	switch {
+	case rerr != nil:
+		return SumDBError, 0
+	case status == http.StatusOK:
+		return SumDBSupported, d
+	case status == http.StatusNotFound || status == http.StatusGone:
+		return SumDBUnsupported, d
+	}
+	return SumDBError, d
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// SumDBName returns the checksum database's name from a GOSUMDB value
+// ("name", "name+key" or "name+key url"), or "" for off or empty.
+func SumDBName(gosumdb string) string {
+	f := strings.Fields(gosumdb)
+	if len(f) == 0 || f[0] == "off" {
+		return ""
+	}
+	name, _, _ := strings.Cut(f[0], "+")
+	return name
+}
