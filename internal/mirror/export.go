@@ -71,7 +71,8 @@ func WriteShell(w io.Writer, vs []Var) error {
 }
 
 // ShellQuote quotes s for a POSIX shell: the value goes between single
-// quotes, and each single quote inside it is written as '\''.
+// quotes, and each single quote inside it ends the quoting, is escaped with
+// a backslash, and quoting starts again.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
@@ -146,7 +147,8 @@ func WriteJSON(w io.Writer, d *Decision, timeout, elapsed time.Duration) error {
 // latency, checksum-database support and, for the unhealthy, why; then the
 // chosen GOPROXY and notes.
 func WriteTable(w io.Writer, d *Decision) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var tb strings.Builder
+	tw := tabwriter.NewWriter(&tb, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CANDIDATE\tURL\tSTATUS\tLATENCY\tSUMDB\tNOTE")
 	for _, r := range d.Results {
 		lat := "-"
@@ -163,6 +165,11 @@ func WriteTable(w io.Writer, d *Decision) error {
 		return err
 	}
 	var b strings.Builder
+	for _, line := range strings.SplitAfter(tb.String(), "\n") {
+		if line != "" {
+			b.WriteString(strings.TrimRight(line, " \n") + "\n")
+		}
+	}
 	if d.GOPROXY != "" {
 		fmt.Fprintf(&b, "\nGOPROXY=%s\n", d.GOPROXY)
 	} else {
