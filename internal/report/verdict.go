@@ -61,3 +61,14 @@ func Verdict(fs []finding.Finding, failOn FailOn) Counts {
 	}
 	return c
 }
+
+// String returns the level's name: info, warning, error or never.
+func (f FailOn) String() string {
+	if f == Never {
+		return "never"
+	}
+	return finding.Severity(f).String()
+}
+
+// Fails reports whether the verdict fails the run.
+func (c Counts) Fails() bool { return c.Failing > 0 }

@@ -1,0 +1,132 @@
+package gitlab
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/report/gitlab/gitlabtest"
+)
+
+func newFake(t *testing.T) (*gitlabtest.Fake, *httptest.Server) {
+	fake := gitlabtest.New()
+	fake.Token = "glpat-test"
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, srv
+}
+
+func TestUpsertNotePagesAndUpdates(t *testing.T) {
+	fake, srv := newFake(t)
+	// 150 notes by people and bots, a system note that quotes the marker
+	// (must not be touched), and ours on the second page.
+	for i := 0; i < 120; i++ {
+		fake.Add("7", 3, fmt.Sprintf("comment %d", i), false)
+	}
+	fake.Add("7", 3, "changed the description "+Marker, true)
+	for i := 0; i < 10; i++ {
+		fake.Add("7", 3, fmt.Sprintf("more %d", i), false)
+	}
+	ours := fake.Add("7", 3, Marker+"\nold body", false)
+	for i := 0; i < 20; i++ {
+		fake.Add("7", 3, fmt.Sprintf("later %d", i), false)
+	}
+	c, err := NewClient(srv.URL+"/api/v4", "glpat-test", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker+"\nnew body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created || id != ours.ID {
+		t.Errorf("UpsertNote = %d, created %v; want update of %d", id, created, ours.ID)
+	}
+	want := []string{
+		"GET /api/v4/projects/7/merge_requests/3/notes?page=1&per_page=100",
+		"GET /api/v4/projects/7/merge_requests/3/notes?page=2&per_page=100",
+		fmt.Sprintf("PUT /api/v4/projects/7/merge_requests/3/notes/%d", ours.ID),
+	}
+	if diff := cmp.Diff(want, fake.Requests()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	for _, n := range fake.Notes("7", 3) {
+		switch n.ID {
+		case ours.ID:
+			if n.Body != Marker+"\nnew body" {
+				t.Errorf("our note = %q", n.Body)
+			}
+		default:
+			if strings.Contains(n.Body, "new body") {
+				t.Errorf("note %d changed: %q", n.ID, n.Body)
+			}
+		}
+	}
+}
+
+func TestNoteReporterCreatesThenUpdates(t *testing.T) {
+	fake, srv := newFake(t)
+	fake.Add("group%2Fproj", 5, "LGTM", false)
+	fake.Add("group%2Fproj", 5, "system "+Marker, true)
+	c, err := NewClient(srv.URL+"/api/v4/", "glpat-test", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &report.Run{
+		Header: report.Header{Protocol: report.Protocol, Tool: "modhygiene", Version: "v0.0.0-test", Command: "check"},
+		Findings: []finding.Finding{{Rule: "MH002", Name: "duplicate-major", Severity: finding.Warning,
+			Message: "gopkg.in/yaml at v2 and v3", File: "go.mod", Line: 5, Module: "example.com/app"}},
+	}
+	var log strings.Builder
+	post := func() {
+		t.Helper()
+		v := report.Verdict(run.Findings, report.FailOn(finding.Warning))
+		r := NewNoteReporter(context.Background(), Options{Client: c, Project: "group/proj", MergeRequest: 5, Verdict: &v, FailOn: report.FailOn(finding.Warning), Log: &log})
+		if err := report.Replay(run, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post()
+	run.Findings[0].Message = "gopkg.in/yaml at v2 and v3 (second run)"
+	post()
+	var mine []gitlabtest.Note
+	for _, n := range fake.Notes("group%2Fproj", 5) {
+		if !n.System && strings.Contains(n.Body, Marker) {
+			mine = append(mine, n)
+		}
+	}
+	if len(mine) != 1 {
+		t.Fatalf("%d notes with the marker, want 1: %+v", len(mine), mine)
+	}
+	if !strings.Contains(mine[0].Body, "(second run)") || !strings.Contains(mine[0].Body, "**Failed**") {
+		t.Errorf("note not updated:\n%s", mine[0].Body)
+	}
+	var methods []string
+	for _, r := range fake.Requests() {
+		methods = append(methods, strings.Fields(r)[0])
+	}
+	if diff := cmp.Diff([]string{"GET", "POST", "GET", "PUT"}, methods); diff != "" {
+		t.Errorf("methods (-want +got):\n%s\n%v", diff, fake.Requests())
+	}
+	wantLog := fmt.Sprintf("modhygiene: gitlab: created note %d on merge request !5\nmodhygiene: gitlab: updated note %d on merge request !5\n", mine[0].ID, mine[0].ID)
+	if diff := cmp.Diff(wantLog, log.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
+
+func TestUpsertNoteError(t *testing.T) {
+	_, srv := newFake(t)
+	c, err := NewClient(srv.URL+"/api/v4", "wrong", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := UpsertNote(context.Background(), c, "7", 3, Marker); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("UpsertNote with a bad token = %v, want a 401 error", err)
+	}
+}

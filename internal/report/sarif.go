@@ -1,0 +1,296 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
+)
+
+// SARIF 2.1.0, the subset GitHub code scanning reads.
+const (
+	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	sarifVersion = "2.1.0"
+	// SARIFFingerprintKey names the partialFingerprints entry, versioned so
+	// that a change of the fingerprint's recipe can use a new key.
+	SARIFFingerprintKey = "modhygiene/v1"
+	toolURI             = "https://github.com/modhygiene/modhygiene"
+)
+
+// SARIFLog is a SARIF 2.1.0 log; exported so tests and tools can read one back.
+type SARIFLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []SARIFRun `json:"runs"`
+}
+
+// SARIFRun is one run of one tool.
+type SARIFRun struct {
+	Tool              SARIFTool              `json:"tool"`
+	AutomationDetails *SARIFAutomation       `json:"automationDetails,omitempty"`
+	OriginalURIBaseID map[string]SARIFURIRef `json:"originalUriBaseIds,omitempty"`
+	Results           []SARIFResult          `json:"results"`
+	Properties        map[string]any         `json:"properties,omitempty"`
+}
+
+// SARIFAutomation names the analysis, so that runs of several commands
+// uploaded to GitHub do not replace each other.
+type SARIFAutomation struct {
+	ID string `json:"id"`
+}
+
+// SARIFURIRef is an artifact location used as a base.
+type SARIFURIRef struct {
+	URI         string        `json:"uri,omitempty"`
+	Description *SARIFMessage `json:"description,omitempty"`
+}
+
+// SARIFTool describes the tool.
+type SARIFTool struct {
+	Driver SARIFDriver `json:"driver"`
+}
+
+// SARIFDriver is the tool's main component.
+type SARIFDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []SARIFRule `json:"rules"`
+}
+
+// SARIFRule is one rule's metadata.
+type SARIFRule struct {
+	ID                   string          `json:"id"`
+	Name                 string          `json:"name,omitempty"`
+	ShortDescription     SARIFMessage    `json:"shortDescription"`
+	FullDescription      SARIFMessage    `json:"fullDescription"`
+	Help                 SARIFMessage    `json:"help"`
+	HelpURI              string          `json:"helpUri,omitempty"`
+	DefaultConfiguration SARIFRuleConfig `json:"defaultConfiguration"`
+	Properties           map[string]any  `json:"properties,omitempty"`
+}
+
+// SARIFRuleConfig is a rule's default configuration.
+type SARIFRuleConfig struct {
+	Level string `json:"level"`
+}
+
+// SARIFMessage is a text with an optional markdown form.
+type SARIFMessage struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+// SARIFResult is one finding.
+type SARIFResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             SARIFMessage      `json:"message"`
+	Locations           []SARIFLocation   `json:"locations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
+	Properties          map[string]any    `json:"properties,omitempty"`
+}
+
+// SARIFLocation is where a result is.
+type SARIFLocation struct {
+	PhysicalLocation SARIFPhysical `json:"physicalLocation"`
+}
+
+// SARIFPhysical is a file and region.
+type SARIFPhysical struct {
+	ArtifactLocation SARIFArtifact `json:"artifactLocation"`
+	Region           *SARIFRegion  `json:"region,omitempty"`
+}
+
+// SARIFArtifact is a file, relative to the repository root.
+type SARIFArtifact struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+// SARIFRegion is a line range.
+type SARIFRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+// SARIFLevel maps a severity to a SARIF level: error, warning or note.
+func SARIFLevel(s finding.Severity) string {
+	switch s {
+	case finding.Error:
+		return "error"
+	case finding.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// SARIFHandler renders a run as one SARIF 2.1.0 log: one rule entry per rule
+// that has results, with its help text, and one result per finding with a
+// repository-relative uri, startLine and a partial fingerprint that does not
+// depend on the line. It buffers until Flush.
+type SARIFHandler struct {
+	w        io.Writer
+	version  string
+	header   Header
+	findings []finding.Finding
+}
+
+var _ Handler = (*SARIFHandler)(nil)
+var _ Flusher = (*SARIFHandler)(nil)
+
+// NewSARIFHandler returns a SARIF renderer writing to w; toolVersion is
+// written as the driver's version.
+func NewSARIFHandler(w io.Writer, toolVersion string) *SARIFHandler {
+	return &SARIFHandler{w: w, version: toolVersion}
+}
+
+// Header records the command for automationDetails.
+func (h *SARIFHandler) Header(x *Header) error { h.header = *x; return nil }
+
+// Stage does nothing: SARIF has no place for timings that tools read.
+func (h *SARIFHandler) Stage(*Stage) error { return nil }
+
+// Finding records fd.
+func (h *SARIFHandler) Finding(fd *finding.Finding) error {
+	h.findings = append(h.findings, *fd)
+	return nil
+}
+
+// Flush writes the log.
+func (h *SARIFHandler) Flush() error {
+	log := BuildSARIF(&h.header, h.findings, h.version)
+	enc := json.NewEncoder(h.w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}
+
+// BuildSARIF makes the SARIF log of a run.
+func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFLog {
+	fs := append([]finding.Finding(nil), findings...)
+	finding.Sort(fs)
+	used := map[string]bool{}
+	for _, f := range fs {
+		used[f.Rule] = true
+	}
+	var ids []string
+	for id := range used {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	index := map[string]int{}
+	rules := []SARIFRule{}
+	for i, id := range ids {
+		index[id] = i
+		rules = append(rules, sarifRule(id, fs))
+	}
+	results := []SARIFResult{}
+	for _, f := range fs {
+		fp := f.Fingerprint
+		if fp == "" {
+			fp = f.ComputeFingerprint()
+		}
+		r := SARIFResult{
+			RuleID:              f.Rule,
+			RuleIndex:           index[f.Rule],
+			Level:               SARIFLevel(f.Severity),
+			Message:             SARIFMessage{Text: sarifText(&f)},
+			PartialFingerprints: map[string]string{SARIFFingerprintKey: fp},
+		}
+		if f.File != "" {
+			loc := SARIFLocation{PhysicalLocation: SARIFPhysical{
+				ArtifactLocation: SARIFArtifact{URI: f.File, URIBaseID: "%SRCROOT%"},
+			}}
+			if f.Line > 0 {
+				loc.PhysicalLocation.Region = &SARIFRegion{StartLine: f.Line}
+			}
+			r.Locations = []SARIFLocation{loc}
+		}
+		if f.Existing {
+			r.BaselineState = "unchanged"
+		}
+		props := map[string]any{}
+		if f.Module != "" {
+			props["module"] = f.Module
+		}
+		if f.Subject != "" {
+			props["subject"] = f.Subject
+		}
+		if f.Fix != "" {
+			props["fix"] = f.Fix
+		}
+		if len(props) > 0 {
+			r.Properties = props
+		}
+		results = append(results, r)
+	}
+	command := hdr.Command
+	if command == "" {
+		command = "run"
+	}
+	return &SARIFLog{
+		Schema:  sarifSchema,
+		Version: sarifVersion,
+		Runs: []SARIFRun{{
+			Tool: SARIFTool{Driver: SARIFDriver{
+				Name:           "modhygiene",
+				Version:        version,
+				InformationURI: toolURI,
+				Rules:          rules,
+			}},
+			AutomationDetails: &SARIFAutomation{ID: "modhygiene/" + command + "/"},
+			OriginalURIBaseID: map[string]SARIFURIRef{
+				"%SRCROOT%": {Description: &SARIFMessage{Text: "The repository root."}},
+			},
+			Results: results,
+		}},
+	}
+}
+
+func sarifRule(id string, fs []finding.Finding) SARIFRule {
+	r, ok := finding.Lookup(id)
+	if !ok {
+		// A rule outside the catalogue: describe it from its findings.
+		r = finding.Rule{ID: id, Short: id, Help: id, Default: finding.Warning}
+		for _, f := range fs {
+			if f.Rule == id {
+				r.Name = f.Name
+				r.Short = f.Title()
+				r.Help = f.Message
+				break
+			}
+		}
+	}
+	return SARIFRule{
+		ID:               r.ID,
+		Name:             r.Name,
+		ShortDescription: SARIFMessage{Text: r.Short},
+		FullDescription:  SARIFMessage{Text: r.Help},
+		Help: SARIFMessage{
+			Text:     r.Help,
+			Markdown: "**" + r.ID + " " + r.Name + "**: " + r.Short + "\n\n" + r.Help,
+		},
+		HelpURI:              toolURI + "#" + strings.ToLower(r.ID),
+		DefaultConfiguration: SARIFRuleConfig{Level: SARIFLevel(r.Default)},
+		Properties:           map[string]any{"tags": []string{"dependencies", "go-modules"}},
+	}
+}
+
+// sarifText is the message with the dependency path and the fix.
+func sarifText(f *finding.Finding) string {
+	var b strings.Builder
+	b.WriteString(f.Message)
+	if len(f.Path) > 0 {
+		b.WriteString("\nDependency path: ")
+		b.WriteString(strings.Join(f.Path, " -> "))
+	}
+	if f.Fix != "" {
+		b.WriteString("\nFix: ")
+		b.WriteString(f.Fix)
+	}
+	return b.String()
+}
