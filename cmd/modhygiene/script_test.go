@@ -115,7 +115,20 @@ func fixturePaths(t *testing.T, dir string) []string {
 	}
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".txtar") || strings.HasSuffix(e.Name(), ".txt")) {
+		if e.IsDir() {
+			// A module as a directory (path_vers/.mod or go.mod), the form
+			// a script's own .gomodproxy uses.
+			for _, name := range []string{".mod", "go.mod"} {
+				if data, err := os.ReadFile(filepath.Join(dir, e.Name(), name)); err == nil {
+					if p := modfile.ModulePath(data); p != "" {
+						seen[p] = true
+					}
+					break
+				}
+			}
+			continue
+		}
+		if !(strings.HasSuffix(e.Name(), ".txtar") || strings.HasSuffix(e.Name(), ".txt")) {
 			continue
 		}
 		a, err := txtar.ParseFile(filepath.Join(dir, e.Name()))

@@ -124,6 +124,7 @@ func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
 		dbURL = db.URL
 		stage.Outputs["vulndb-dir"] = db.Dir
 		stage.Outputs["vulndb-version"] = db.Version
+		stage.Outputs["vulndb-built"] = fmt.Sprint(db.Built)
 	}
 	results, err := vuln.Scan(ctx, ws.Modules, vuln.Options{
 		DB:     dbURL,

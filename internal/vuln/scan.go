@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/semver"
 	"golang.org/x/vuln/scan"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
@@ -113,6 +114,10 @@ func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
 		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
 		return res
 	}
+	if err := addRequired(ctx, m, rep, opts); err != nil {
+		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
+		return res
+	}
 	res.Report = rep
 	var paths func(string) []string
 	if opts.Runner != nil && needsPaths(rep) {
@@ -135,8 +140,7 @@ func needsPaths(rep *Report) bool {
 }
 
 // ScanModule runs x/vuln in process on the module in dir at level and
-// parses its JSON stream. x/vuln's stdout is piped straight into the
-// parser, so the stream is never held whole in memory.
+// parses its JSON stream.
 func ScanModule(ctx context.Context, dir, level string, opts Options) (*Report, error) {
 	args := []string{"-C", dir, "-format", "json", "-scan", level}
 	if opts.DB != "" {
@@ -148,13 +152,20 @@ func ScanModule(ctx context.Context, dir, level string, opts Options) (*Report, 
 	if level != LevelModule {
 		args = append(args, "./...")
 	}
+	return runScan(ctx, args, opts.Env)
+}
+
+// runScan runs x/vuln with args, which must ask for JSON. Its stdout is
+// piped straight into the parser, so the stream is never held whole in
+// memory.
+func runScan(ctx context.Context, args []string, env []string) (*Report, error) {
 	var stderr bytes.Buffer
 	pr, pw := io.Pipe()
 	cmd := scan.Command(ctx, args...)
 	cmd.Stdin = bytes.NewReader(nil)
 	cmd.Stdout = pw
 	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 64 << 10}
-	cmd.Env = opts.Env
+	cmd.Env = env
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
@@ -183,6 +194,63 @@ func ScanModule(ctx context.Context, dir, level string, opts Options) (*Report, 
 		return nil, perr
 	}
 	return rep, nil
+}
+
+// addRequired adds to rep, as only Required, the vulnerabilities of the
+// modules m's go.mod requires that the scan loaded no package from: x/vuln
+// looks only at modules that provide packages to the build, so a vulnerable
+// module that is required but not imported would otherwise go unreported.
+// They are looked up with x/vuln's query mode, against the same database.
+func addRequired(ctx context.Context, m *workspace.Module, rep *Report, opts Options) error {
+	if m.File == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, mi := range rep.Modules {
+		seen[mi.Path] = true
+	}
+	for _, v := range rep.Vulns {
+		seen[v.Module] = true
+	}
+	for _, r := range m.File.Replace {
+		seen[r.Old.Path] = true // x/vuln sees the replacement, if anything
+	}
+	var queries []string
+	var reqs []ModuleInfo
+	for _, r := range m.File.Require {
+		p, v := r.Mod.Path, r.Mod.Version
+		if seen[p] || !semver.IsValid(v) {
+			continue
+		}
+		seen[p] = true
+		queries = append(queries, p+"@"+v)
+		reqs = append(reqs, ModuleInfo{Path: p, Version: v})
+	}
+	if len(queries) == 0 {
+		return nil
+	}
+	args := []string{"-mode", "query", "-format", "json"}
+	if opts.DB != "" {
+		args = append(args, "-db", opts.DB)
+	}
+	q, err := runScan(ctx, append(args, queries...), opts.Env)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, e := range q.Entries {
+		if e.Withdrawn != nil && e.Withdrawn.Before(now) {
+			continue
+		}
+		for _, r := range reqs {
+			if e.affects(r.Path, r.Version) {
+				rep.Vulns = append(rep.Vulns, &Vuln{ID: e.ID, Entry: e, Module: r.Path, Version: r.Version,
+					Fixed: e.earliestFix(r.Path, r.Version), Reach: Required})
+			}
+		}
+	}
+	rep.sort()
+	return nil
 }
 
 // hasGoFiles reports whether the module in dir has a non-test Go file

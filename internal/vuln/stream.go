@@ -21,7 +21,8 @@ type message struct {
 		Message string `json:"message,omitempty"`
 	} `json:"progress,omitempty"`
 	SBOM *struct {
-		GoVersion string `json:"go_version,omitempty"`
+		GoVersion string       `json:"go_version,omitempty"`
+		Modules   []ModuleInfo `json:"modules,omitempty"`
 	} `json:"SBOM,omitempty"`
 	OSV     *Entry `json:"osv,omitempty"`
 	Finding *Hit   `json:"finding,omitempty"`
@@ -72,6 +73,13 @@ type Range struct {
 		Introduced string `json:"introduced,omitempty"`
 		Fixed      string `json:"fixed,omitempty"`
 	} `json:"events"`
+}
+
+// ModuleInfo is a module of the scanned build, as the SBOM message lists it
+// (a replaced module under its replacement).
+type ModuleInfo struct {
+	Path    string `json:"path,omitempty"`
+	Version string `json:"version,omitempty"`
 }
 
 // Hit is a finding message: a vulnerability reached at the depth its trace
@@ -182,6 +190,10 @@ type Vuln struct {
 type Report struct {
 	// Config is the stream's config message.
 	Config StreamConfig
+	// Modules are the modules the scan loaded packages from (the SBOM).
+	Modules []ModuleInfo
+	// Entries are the OSV entries of the stream, by ID.
+	Entries map[string]*Entry
 	// Vulns are sorted by ID, then module.
 	Vulns []*Vuln
 }
@@ -207,6 +219,8 @@ func Parse(r io.Reader) (*Report, error) {
 		switch {
 		case m.Config != nil:
 			rep.Config, seenConfig = *m.Config, true
+		case m.SBOM != nil:
+			rep.Modules = append(rep.Modules, m.SBOM.Modules...)
 		case m.OSV != nil:
 			entries[m.OSV.ID] = m.OSV
 		case m.Finding != nil:
@@ -239,12 +253,18 @@ func Parse(r io.Reader) (*Report, error) {
 	if !seenConfig {
 		return nil, errors.New("reading x/vuln stream: no config message")
 	}
+	rep.Entries = entries
 	for _, v := range byKey {
 		v.Entry = entries[v.ID]
 		sort.Strings(v.Packages)
 		sort.Strings(v.Symbols)
 		rep.Vulns = append(rep.Vulns, v)
 	}
+	rep.sort()
+	return rep, nil
+}
+
+func (rep *Report) sort() {
 	sort.Slice(rep.Vulns, func(i, j int) bool {
 		a, b := rep.Vulns[i], rep.Vulns[j]
 		if a.ID != b.ID {
@@ -252,7 +272,6 @@ func Parse(r io.Reader) (*Report, error) {
 		}
 		return a.Module < b.Module
 	})
-	return rep, nil
 }
 
 func addUnique(list []string, s string) []string {
