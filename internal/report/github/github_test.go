@@ -1,0 +1,65 @@
+package github
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/modhygiene/modhygiene/internal/ci"
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/report"
+)
+
+func TestCapsAndChangedFirst(t *testing.T) {
+	var fs []finding.Finding
+	for i := 0; i < 30; i++ {
+		fs = append(fs, finding.Finding{Rule: "MH002", Severity: finding.Severity(i%3 + 1), File: "go.mod", Line: i + 1, Message: fmt.Sprint(i)})
+	}
+	// Line 30 (an info) and 29 (a warning) were changed by the pull request.
+	changed := ci.Changes{"go.mod": {{From: 29, To: 30}}}
+	var ann, sum bytes.Buffer
+	r := New(Options{Annotations: &ann, Summary: &sum, Changed: changed.Has})
+	if err := report.Replay(&report.Run{Findings: fs}, r); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	lines := strings.Split(strings.TrimSpace(ann.String()), "\n")
+	for _, l := range lines {
+		count[strings.SplitN(strings.TrimPrefix(l, "::"), " ", 2)[0]]++
+	}
+	if diff := cmp.Diff(map[string]int{"error": 10, "warning": 10, "notice": 10}, count); diff != "" {
+		t.Errorf("annotations per level (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(lines[0], "line=29,") || !strings.Contains(lines[1], "line=30,") {
+		t.Errorf("changed lines not first:\n%s\n%s", lines[0], lines[1])
+	}
+	if !strings.Contains(sum.String(), "30 of 30 findings") && strings.Contains(sum.String(), "are shown as annotations") {
+		t.Errorf("summary claims findings were left out:\n%s", sum.String())
+	}
+}
+
+func TestOutputsCannotInject(t *testing.T) {
+	var out bytes.Buffer
+	run := &report.Run{Stages: []report.Stage{{Name: "mirrors", Outputs: map[string]string{
+		"goproxy": "https://a.example\nEOF\nINJECTED=1\nghadelimiter_x\nINJECTED<<EOF\n1\nEOF",
+	}}}}
+	if err := report.Replay(run, New(Options{Outputs: &out})); err != nil {
+		t.Fatal(err)
+	}
+	kvs, err := ci.ParseEnvFile(out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range kvs {
+		got[kv[0]] = kv[1]
+	}
+	want := map[string]string{"findings": "0", "errors": "0", "warnings": "0", "info": "0", "new": "0", "failing": "0",
+		"goproxy": run.Stages[0].Outputs["goproxy"]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,210 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
+)
+
+func renderJSON(t *testing.T, format string, run *Run) any {
+	t.Helper()
+	var b bytes.Buffer
+	h, err := New(format, &b, Options{ToolVersion: "v1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Replay(run, h); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil {
+		t.Fatalf("%s output is not JSON: %v\n%s", format, err, b.String())
+	}
+	return v
+}
+
+// get walks a decoded JSON value along keys and indexes.
+func get(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%v: not an object at %q", path, k)
+			}
+			if v, ok = m[k]; !ok {
+				t.Fatalf("%v: missing %q", path, k)
+			}
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				t.Fatalf("%v: no element %d", path, k)
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+func nonEmptyString(t *testing.T, v any, path ...any) string {
+	t.Helper()
+	s, ok := get(t, v, path...).(string)
+	if !ok || s == "" {
+		t.Errorf("%v: want a non-empty string, got %#v", path, get(t, v, path...))
+	}
+	return s
+}
+
+// TestSARIFRequiredFields checks, for every recorded run, what SARIF 2.1.0
+// and GitHub code scanning require.
+func TestSARIFRequiredFields(t *testing.T) {
+	for name, run := range recordedRuns() {
+		log := renderJSON(t, "sarif", run)
+		if got := get(t, log, "version"); got != "2.1.0" {
+			t.Errorf("%s: version = %v", name, got)
+		}
+		nonEmptyString(t, log, "$schema")
+		runs := get(t, log, "runs").([]any)
+		if len(runs) != 1 {
+			t.Fatalf("%s: %d runs", name, len(runs))
+		}
+		if got := nonEmptyString(t, log, "runs", 0, "tool", "driver", "name"); got != "modhygiene" {
+			t.Errorf("driver name %q", got)
+		}
+		rules := get(t, log, "runs", 0, "tool", "driver", "rules").([]any)
+		ruleIDs := map[string]bool{}
+		for i := range rules {
+			id := nonEmptyString(t, rules[i], "id")
+			if ruleIDs[id] {
+				t.Errorf("%s: rule %s listed twice", name, id)
+			}
+			ruleIDs[id] = true
+			nonEmptyString(t, rules[i], "shortDescription", "text")
+			nonEmptyString(t, rules[i], "fullDescription", "text")
+			nonEmptyString(t, rules[i], "help", "text")
+			nonEmptyString(t, rules[i], "help", "markdown")
+			lvl := nonEmptyString(t, rules[i], "defaultConfiguration", "level")
+			if lvl != "error" && lvl != "warning" && lvl != "note" {
+				t.Errorf("rule %s level %q", id, lvl)
+			}
+		}
+		results := get(t, log, "runs", 0, "results").([]any)
+		if len(results) != len(run.Findings) {
+			t.Errorf("%s: %d results for %d findings", name, len(results), len(run.Findings))
+		}
+		fps := map[string]bool{}
+		for i, r := range results {
+			id := nonEmptyString(t, r, "ruleId")
+			idx := int(get(t, r, "ruleIndex").(float64))
+			if got := get(t, rules[idx], "id"); got != id {
+				t.Errorf("result %d: ruleIndex %d names %v, ruleId %s", i, idx, got, id)
+			}
+			lvl := nonEmptyString(t, r, "level")
+			if lvl != "error" && lvl != "warning" && lvl != "note" {
+				t.Errorf("result %d: level %q", i, lvl)
+			}
+			nonEmptyString(t, r, "message", "text")
+			fp := nonEmptyString(t, r, "partialFingerprints", SARIFFingerprintKey)
+			if fps[fp] {
+				t.Errorf("result %d: fingerprint %s repeated", i, fp)
+			}
+			fps[fp] = true
+			locs, _ := r.(map[string]any)["locations"].([]any)
+			for _, l := range locs {
+				uri := nonEmptyString(t, l, "physicalLocation", "artifactLocation", "uri")
+				if strings.HasPrefix(uri, "/") || strings.Contains(uri, "\\") || strings.Contains(uri, "..") || strings.Contains(uri, "://") {
+					t.Errorf("result %d: uri %q is not repository-relative", i, uri)
+				}
+				if reg, ok := get(t, l, "physicalLocation").(map[string]any)["region"]; ok {
+					if n := get(t, reg, "startLine").(float64); n < 1 {
+						t.Errorf("result %d: startLine %v", i, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFingerprintsIgnoreLines: moving a finding to another line keeps its
+// SARIF and Code Quality fingerprints.
+func TestFingerprintsIgnoreLines(t *testing.T) {
+	f := finding.Finding{Rule: "MH002", Severity: finding.Warning, Message: "m", Module: "example.com/app", File: "go.mod", Line: 7, Subject: "gopkg.in/yaml"}
+	moved := f
+	moved.Line = 42
+	a := BuildSARIF(&Header{}, []finding.Finding{f}, "v")
+	b := BuildSARIF(&Header{}, []finding.Finding{moved}, "v")
+	if x, y := a.Runs[0].Results[0].PartialFingerprints, b.Runs[0].Results[0].PartialFingerprints; x[SARIFFingerprintKey] != y[SARIFFingerprintKey] {
+		t.Errorf("SARIF fingerprint moved with the line: %v vs %v", x, y)
+	}
+	c := BuildCodeQuality(&Header{}, []finding.Finding{f})
+	d := BuildCodeQuality(&Header{}, []finding.Finding{moved})
+	if c[0].Fingerprint != d[0].Fingerprint {
+		t.Errorf("Code Quality fingerprint moved with the line")
+	}
+	other := f
+	other.Subject = "gopkg.in/ini"
+	if e := BuildCodeQuality(&Header{}, []finding.Finding{other}); e[0].Fingerprint == c[0].Fingerprint {
+		t.Errorf("different subjects share a fingerprint")
+	}
+}
+
+// TestCodeQualityShape checks the fields GitLab reads, and that
+// fingerprints stay unique even for findings with the same identity.
+func TestCodeQualityShape(t *testing.T) {
+	runs := recordedRuns()
+	dup := runs["basic"].Findings[1]
+	runs["dup"] = &Run{Findings: []finding.Finding{dup, dup, dup}}
+	for name, run := range runs {
+		v := renderJSON(t, "codequality", run)
+		issues, ok := v.([]any)
+		if !ok {
+			t.Fatalf("%s: not an array: %T", name, v)
+		}
+		if len(issues) != len(run.Findings) {
+			t.Errorf("%s: %d issues for %d findings", name, len(issues), len(run.Findings))
+		}
+		seen := map[string]bool{}
+		for i, is := range issues {
+			nonEmptyString(t, is, "description")
+			nonEmptyString(t, is, "check_name")
+			fp := nonEmptyString(t, is, "fingerprint")
+			if seen[fp] {
+				t.Errorf("%s: issue %d: fingerprint %s repeated", name, i, fp)
+			}
+			seen[fp] = true
+			switch sev := nonEmptyString(t, is, "severity"); sev {
+			case "info", "minor", "major", "critical", "blocker":
+			default:
+				t.Errorf("%s: issue %d: severity %q", name, i, sev)
+			}
+			nonEmptyString(t, is, "location", "path")
+			if n := get(t, is, "location", "lines", "begin").(float64); n < 1 {
+				t.Errorf("%s: issue %d: begin %v", name, i, n)
+			}
+		}
+	}
+	var b bytes.Buffer
+	Replay(&Run{}, NewCodeQualityHandler(&b))
+	if got := strings.TrimSpace(b.String()); got != "[]" {
+		t.Errorf("empty report = %q, want []", got)
+	}
+}
+
+func TestSummaryLimit(t *testing.T) {
+	run := recordedRuns()["many"]
+	full := Markdown(run, MarkdownOptions{})
+	cut := Markdown(run, MarkdownOptions{Limit: 3000})
+	if len(cut) > 3000 {
+		t.Errorf("cut summary is %d bytes, limit 3000", len(cut))
+	}
+	if !strings.Contains(cut, "This summary was cut") || strings.Contains(full, "This summary was cut") {
+		t.Errorf("cut note: in cut %v, in full %v", strings.Contains(cut, "This summary was cut"), strings.Contains(full, "This summary was cut"))
+	}
+	if !strings.Contains(cut, "### Stages") {
+		t.Errorf("cut summary lost the stage timings")
+	}
+}
