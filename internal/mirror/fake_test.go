@@ -21,7 +21,11 @@ type fake struct {
 	mode string
 	// sumdb is whether /sumdb/<name>/supported answers 200.
 	sumdb bool
-	hits  atomic.Int64
+	// stallAfter, when positive, makes .info requests after the first
+	// stallAfter ones never answer.
+	stallAfter int64
+	hits       atomic.Int64
+	infos      atomic.Int64
 }
 
 const testDB = "sum.example"
@@ -51,6 +55,10 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ver = strings.TrimSuffix(ver, ".info")
+	if n := f.infos.Add(1); f.stallAfter > 0 && n > f.stallAfter {
+		<-r.Context().Done()
+		return
+	}
 	body := fmt.Sprintf(`{"Version":%q,"Time":"2024-01-02T03:04:05Z"}`, ver)
 	switch f.mode {
 	case "500":

@@ -23,10 +23,11 @@ const (
 	// Healthy answered every request correctly within the slow threshold.
 	Healthy Status = "healthy"
 	// Slow answered correctly, but its median latency is above the slow
-	// threshold, or the timeout ended it after at least one good answer.
+	// threshold.
 	Slow Status = "slow"
 	// Failing answered, but wrongly: a 5xx or other error status, a body
-	// that is not the expected .info, a truncated or stalled body.
+	// that is not the expected .info, a truncated or stalled body, or no
+	// answer to some of the requests.
 	Failing Status = "failing"
 	// Unreachable never answered: DNS, connection or TLS failure, or no
 	// response before the timeout.
@@ -59,9 +60,9 @@ type Result struct {
 	Status Status `json:"status"`
 	// Latency is the median of Samples (0 when there are none).
 	Latency time.Duration `json:"latency_ns"`
-	// Samples are the durations of the requests that succeeded, in order.
+	// Samples are the durations of the requests that succeeded.
 	Samples []time.Duration `json:"samples_ns,omitempty"`
-	// Requests is how many measuring requests were attempted.
+	// Requests is how many measuring requests were sent (concurrently).
 	Requests int `json:"requests"`
 	// SumDB is the answer to <proxy>/sumdb/<name>/supported.
 	SumDB SumDBSupport `json:"sumdb,omitempty"`
@@ -176,34 +177,39 @@ func (p *Prober) probeOne(ctx context.Context, c Candidate) Result {
 		}()
 	}
 
-	var errs []*reqError
+	// The measuring requests run concurrently, like the go command's own
+	// downloads, so a candidate's probe takes about one request's latency.
 	n := p.requests()
+	r.Requests = n
+	durs := make([]time.Duration, n)
+	errs := make([]*reqError, n)
 	for i := 0; i < n; i++ {
-		r.Requests++
-		var d time.Duration
-		var err *reqError
-		if len(p.Modules) > 0 {
-			d, err = p.fetchInfo(ctx, c, p.Modules[i%len(p.Modules)])
-		} else {
-			d, err = p.fetchSupported(ctx, c)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			if ctx.Err() != nil || err.kind == noAnswer {
-				break
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if len(p.Modules) > 0 {
+				durs[i], errs[i] = p.fetchInfo(ctx, c, p.Modules[i%len(p.Modules)])
+			} else {
+				durs[i], errs[i] = p.fetchSupported(ctx, c)
 			}
-			continue
-		}
-		r.Samples = append(r.Samples, d)
+		}()
 	}
 	wg.Wait()
+	var failed []*reqError
+	for i := range n {
+		if errs[i] != nil {
+			failed = append(failed, errs[i])
+		} else {
+			r.Samples = append(r.Samples, durs[i])
+		}
+	}
 	r.Latency = median(r.Samples)
 	r.Elapsed = time.Since(start)
-	p.classify(&r, errs, ctx.Err() != nil)
+	p.classify(&r, failed)
 	return r
 }
 
-func (p *Prober) classify(r *Result, errs []*reqError, timedOut bool) {
+func (p *Prober) classify(r *Result, errs []*reqError) {
 	var bad, none *reqError
 	for _, e := range errs {
 		if e.kind == badAnswer && bad == nil {
@@ -218,11 +224,11 @@ func (p *Prober) classify(r *Result, errs []*reqError, timedOut bool) {
 		r.Status, r.Error = Failing, bad.Error()
 	case none != nil && len(r.Samples) == 0:
 		r.Status, r.Error = Unreachable, none.Error()
-	case none != nil && timedOut:
-		r.Status = Slow
-		r.Error = fmt.Sprintf("%d of %d requests answered within the timeout", len(r.Samples), r.Requests)
 	case none != nil:
-		r.Status, r.Error = Failing, none.Error()
+		// Some requests answered, others did not: a mirror that hangs on
+		// some requests stalls the go command, which waits on it.
+		r.Status = Failing
+		r.Error = fmt.Sprintf("%d of %d requests failed: %v", r.Requests-len(r.Samples), r.Requests, none)
 	case r.Latency > p.slow():
 		r.Status = Slow
 		r.Error = fmt.Sprintf("median latency above %v", p.slow())

@@ -68,8 +68,8 @@ func TestProbeHangingCandidateReturns(t *testing.T) {
 	p := newProber(300 * time.Millisecond)
 	res := p.Probe(context.Background(), []Candidate{{URL: stall}, {URL: silent}, {URL: ok}})
 	for _, r := range res[:2] {
-		if r.Status != Unreachable || r.Error != "no answer before the timeout" || r.Requests != 1 {
-			t.Errorf("%s: %s %q after %d requests; want unreachable on the first request's timeout", r.URL, r.Status, r.Error, r.Requests)
+		if r.Status != Unreachable || r.Error != "no answer before the timeout" || len(r.Samples) != 0 {
+			t.Errorf("%s: %s %q with %d samples; want unreachable on the timeout", r.URL, r.Status, r.Error, len(r.Samples))
 		}
 	}
 	if res[2].Status != Healthy || len(res[2].Samples) != 3 {
@@ -77,14 +77,14 @@ func TestProbeHangingCandidateReturns(t *testing.T) {
 	}
 }
 
-// TestProbeSlowAfterAnswers: a candidate that answers but runs out of time
-// before all requests are done is slow, not unreachable.
-func TestProbeSlowAfterAnswers(t *testing.T) {
-	u := serve(t, &fake{latency: 120 * time.Millisecond})
+// TestProbePartlyHanging: a candidate that answers some requests and hangs
+// on others is failing: in a chain it would stall the go command.
+func TestProbePartlyHanging(t *testing.T) {
+	u := serve(t, &fake{latency: time.Millisecond, stallAfter: 1})
 	p := newProber(300 * time.Millisecond)
 	r := p.Probe(context.Background(), []Candidate{{URL: u}})[0]
-	if r.Status != Slow || len(r.Samples) == 0 || len(r.Samples) == r.Requests {
-		t.Errorf("got %s with %d of %d samples (%q); want slow with some samples", r.Status, len(r.Samples), r.Requests, r.Error)
+	if r.Status != Failing || len(r.Samples) != 1 || !strings.Contains(r.Error, "2 of 3 requests failed") {
+		t.Errorf("got %s with %d of %d samples (%q); want failing with one sample", r.Status, len(r.Samples), r.Requests, r.Error)
 	}
 }
 
