@@ -1,0 +1,114 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/modgraph"
+)
+
+// dupMajor implements MH002 duplicate-major: one module at several major
+// versions in a build list (x, x/v2, x/v3; gopkg.in/x.v2 and .v3;
+// x v2.0.0+incompatible beside x/v3). Each older major gets a finding: an
+// error when it and another major are both linked into the module's
+// packages or tests, a warning when one of them is only in the module graph.
+func dupMajor(c *modCtx) []finding.Finding {
+	groups := map[string][]*modgraph.Module{}
+	for _, m := range c.g.Deps() {
+		base, _ := majorOf(m.Path, m.Version)
+		groups[base] = append(groups[base], m)
+	}
+	var fs []finding.Finding
+	for _, base := range sortedKeys(groups) {
+		ms := groups[base]
+		if len(ms) < 2 {
+			continue
+		}
+		sort.SliceStable(ms, func(i, j int) bool {
+			_, a := majorOf(ms[i].Path, ms[i].Version)
+			_, b := majorOf(ms[j].Path, ms[j].Version)
+			if a != b {
+				return a < b
+			}
+			return ms[i].Path < ms[j].Path
+		})
+		newest := ms[len(ms)-1]
+		var detail strings.Builder
+		for _, m := range ms {
+			state := "only in the module graph"
+			if c.g.IsLinked(m.Path) {
+				state = "linked"
+			}
+			fmt.Fprintf(&detail, "%s %s (%s): %s\n", m.Path, m.Version, state, depChain(c, m.Path))
+		}
+		for _, old := range ms[:len(ms)-1] {
+			sev, how := finding.Warning, "only one of them is linked into the build; the other is only in the module graph"
+			if c.g.IsLinked(old.Path) && anyLinked(c, ms, old) {
+				sev, how = finding.Error, "both are linked into the build"
+			} else if !c.g.IsLinked(old.Path) {
+				how = old.Path + " is only in the module graph, no package of it is linked"
+			}
+			f := c.newFinding("MH002", sev, old.Path, fmt.Sprintf("%s %s and %s %s are two major versions of one module; %s",
+				old.Path, old.Version, newest.Path, newest.Version, how))
+			f.Detail = detail.String()
+			if c.direct(old.Path) || c.bringer(old.Path) == "" {
+				f.Fix = c.rewriteFix(old.Path, newest.Path)
+			} else {
+				f.Fix = c.upgradeFix(old.Path)
+			}
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+func anyLinked(c *modCtx, ms []*modgraph.Module, except *modgraph.Module) bool {
+	for _, m := range ms {
+		if m != except && c.g.IsLinked(m.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// depChain renders how path enters the build: "yaml.v2 <- apimachinery <-
+// controller-runtime", the main module left out.
+func depChain(c *modCtx, path string) string {
+	ch := c.g.Chain(path)
+	if len(ch) < 2 {
+		return path
+	}
+	return reverseChain(ch[1:])
+}
+
+// majorOf returns the path without its major-version suffix and the major
+// version as a number: gopkg.in/yaml.v2 → (gopkg.in/yaml, 2);
+// x/v3 → (x, 3); x at v2.1.0+incompatible → (x, 2); x at v1 or v0 → (x, 1).
+func majorOf(path, version string) (string, int) {
+	prefix, pathMajor, ok := module.SplitPathVersion(path)
+	if !ok {
+		return path, 1
+	}
+	if pathMajor != "" {
+		n, err := strconv.Atoi(strings.TrimLeft(pathMajor, "/.v"))
+		if err != nil {
+			return prefix, 1
+		}
+		if n == 0 {
+			n = 1
+		}
+		return prefix, n
+	}
+	if strings.HasSuffix(version, "+incompatible") {
+		if n, err := strconv.Atoi(strings.TrimPrefix(semver.Major(version), "v")); err == nil && n > 1 {
+			return prefix, n
+		}
+	}
+	return prefix, 1
+}

@@ -1,0 +1,470 @@
+// Package modgraph loads the module graph of each module of a repository
+// through the go command: the build list with versions, replacements and
+// (online) deprecation and retraction notices, the requirements of each
+// selected version, the modules whose packages are linked into the module's
+// packages and tests, and the origin of each version from the module cache.
+//
+// Load runs two go commands per module, concurrently:
+//
+//	go list -mod=readonly -m -e -json [-u] all
+//	go list -mod=readonly -e -deps -test -json=ImportPath,Module ./...
+//
+// The requirements of each selected version are read from the go.mod files
+// the first command reports (GoMod), so `go mod graph` is not needed: the
+// graph restricted to selected versions is what every rule uses.
+package modgraph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	"github.com/modhygiene/modhygiene/internal/gocmd"
+)
+
+// Module is one entry of the build list, as `go list -m -json` reports it.
+type Module struct {
+	Path       string       `json:"Path"`
+	Version    string       `json:"Version,omitempty"`
+	Replace    *Module      `json:"Replace,omitempty"`
+	Time       *time.Time   `json:"Time,omitempty"`
+	Update     *Module      `json:"Update,omitempty"`
+	Main       bool         `json:"Main,omitempty"`
+	Indirect   bool         `json:"Indirect,omitempty"`
+	Dir        string       `json:"Dir,omitempty"`
+	GoMod      string       `json:"GoMod,omitempty"`
+	GoVersion  string       `json:"GoVersion,omitempty"`
+	Deprecated string       `json:"Deprecated,omitempty"`
+	Retracted  []string     `json:"Retracted,omitempty"`
+	Error      *ModuleError `json:"Error,omitempty"`
+}
+
+// ModuleError is the error the go command attached to one module.
+type ModuleError struct {
+	Err string `json:"Err"`
+}
+
+// Origin is the source of a module version, from the .info file of the
+// module cache when the proxy recorded it.
+type Origin struct {
+	VCS  string `json:"VCS,omitempty"`
+	URL  string `json:"URL,omitempty"`
+	Ref  string `json:"Ref,omitempty"`
+	Hash string `json:"Hash,omitempty"`
+}
+
+// Graph is the module graph of one module of the repository.
+type Graph struct {
+	// Dir is the module's directory.
+	Dir string
+	// Main is the main module's path.
+	Main string
+	// Modules is the build list, the main module first.
+	Modules []*Module
+	// Requires maps a module path to the requirements of its selected
+	// version (read from that version's go.mod); modules whose go.mod was
+	// pruned from the graph have no entry.
+	Requires map[string][]Requirement
+	// Linked holds the paths of modules that provide a package imported by
+	// the module's packages or tests. It is nil when the packages could not
+	// be listed.
+	Linked map[string]bool
+	// Online reports whether deprecation and retraction were looked up.
+	Online bool
+	// OnlineErr says why the lookup failed for some or all modules.
+	OnlineErr error
+
+	byPath   map[string]*Module
+	chains   map[string][]string
+	modcache *string
+}
+
+// Requirement is one require line of a go.mod.
+type Requirement struct {
+	Path    string
+	Version string
+	// Indirect is set for a "// indirect" requirement.
+	Indirect bool
+}
+
+// Options configure Load. The zero value loads offline with packages.
+type Options struct {
+	// Online asks the proxy for deprecations and retractions (go list -u).
+	Online bool
+	// Env holds KEY=value pairs added to every call (such as GOWORK=off).
+	Env []string
+	// Concurrency bounds the modules loaded at once; 0 means 4.
+	Concurrency int
+}
+
+// Selected returns the build list entry for path, or nil.
+func (g *Graph) Selected(path string) *Module { return g.byPath[path] }
+
+// IsLinked reports whether a package of path is linked into the module's
+// packages or tests. It reports false when packages could not be listed.
+func (g *Graph) IsLinked(path string) bool { return g.Linked[path] }
+
+// New returns a graph built from parts, for callers that load the build
+// list in another way and for tests. requires maps a module path to the
+// requirements of its selected version; linked may be nil.
+func New(dir string, mods []*Module, requires map[string][]Requirement, linked map[string]bool) *Graph {
+	g := &Graph{Dir: dir, Modules: mods, Requires: requires, Linked: linked}
+	g.index()
+	return g
+}
+
+func (g *Graph) index() {
+	g.byPath = make(map[string]*Module, len(g.Modules))
+	for _, m := range g.Modules {
+		g.byPath[m.Path] = m
+		if m.Main && g.Main == "" {
+			g.Main = m.Path
+		}
+	}
+}
+
+// Deps returns the non-main modules of the build list.
+func (g *Graph) Deps() []*Module {
+	var out []*Module
+	for _, m := range g.Modules {
+		if !m.Main {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Chain returns the shortest requirement path from the main module to path
+// through selected versions: the main module first, path last. It returns
+// nil when path is not reachable (or is the main module itself).
+func (g *Graph) Chain(path string) []string {
+	if g.chains == nil {
+		g.chains = g.bfs()
+	}
+	return g.chains[path]
+}
+
+// indirectCost is the weight of a "// indirect" requirement in chains:
+// such lines record a module for graph pruning, not the reason it is
+// needed, so a chain takes them only when no other way leads there.
+const indirectCost = 1000
+
+// bfs computes the cheapest chain to every reachable module (Dijkstra over
+// a small graph), preferring direct requirements over indirect ones and,
+// among equal costs, the module path that sorts first, so that chains are
+// stable from run to run.
+func (g *Graph) bfs() map[string][]string {
+	dist := map[string]int{g.Main: 0}
+	chains := map[string][]string{g.Main: {g.Main}}
+	done := map[string]bool{}
+	for {
+		cur, best := "", -1
+		for p, d := range dist {
+			if !done[p] && (best < 0 || d < best || d == best && p < cur) {
+				cur, best = p, d
+			}
+		}
+		if best < 0 {
+			break
+		}
+		done[cur] = true
+		for _, r := range g.Requires[cur] {
+			if g.byPath[r.Path] == nil || done[r.Path] {
+				continue
+			}
+			w := 1
+			if r.Indirect {
+				w = indirectCost
+			}
+			if d, ok := dist[r.Path]; !ok || best+w < d {
+				dist[r.Path] = best + w
+				c := make([]string, len(chains[cur])+1)
+				copy(c, chains[cur])
+				c[len(c)-1] = r.Path
+				chains[r.Path] = c
+			}
+		}
+	}
+	delete(chains, g.Main)
+	return chains
+}
+
+// Info is the content of a version's .info file in the module cache.
+type Info struct {
+	Version string
+	Time    time.Time
+	Origin  *Origin
+}
+
+// Info returns the .info of path at version from the module cache, or nil
+// when the cache does not hold it. It reads the cache directly: no go
+// command runs.
+func (g *Graph) Info(path, version string) *Info {
+	root := g.modCache()
+	if root == "" || version == "" {
+		return nil
+	}
+	esc, err := module.EscapePath(path)
+	if err != nil {
+		return nil
+	}
+	ev, err := module.EscapeVersion(version)
+	if err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(root, "cache", "download", filepath.FromSlash(esc), "@v", ev+".info"))
+	if err != nil {
+		return nil
+	}
+	info := new(Info)
+	if json.Unmarshal(data, info) != nil {
+		return nil
+	}
+	return info
+}
+
+// LoadAll loads the graphs of the modules in dirs concurrently; graphs are
+// in the order of dirs. The first error stops the remaining loads.
+func LoadAll(ctx context.Context, r *gocmd.Runner, dirs []string, opt Options) ([]*Graph, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := opt.Concurrency
+	if n <= 0 {
+		n = 4
+	}
+	sem := make(chan struct{}, n)
+	graphs := make([]*Graph, len(dirs))
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			graphs[i], errs[i] = Load(ctx, r, d, opt)
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// Report the first real error, not a cancellation it caused.
+	var first error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
+	return graphs, nil
+}
+
+// Load loads the graph of the module in dir. Its two go commands run
+// concurrently. Nothing is written to go.mod or go.sum (-mod=readonly).
+// When the online lookup fails as a whole for a network reason, the build
+// list is loaded again offline and OnlineErr says why.
+func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph, error) {
+	g := &Graph{Dir: dir}
+	var (
+		wg     sync.WaitGroup
+		pkgOut *gocmd.Result
+		pkgErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
+			Args: []string{"list", "-mod=readonly", "-e", "-deps", "-test", "-json=ImportPath,Module", "./..."}})
+	}()
+	mods, err := listModules(ctx, r, dir, opt)
+	var ge *gocmd.Error
+	if opt.Online && errors.As(err, &ge) && ge.Kind == gocmd.Network {
+		g.OnlineErr = err
+		off := opt
+		off.Online = false
+		mods, err = listModules(ctx, r, dir, off)
+	} else if opt.Online {
+		g.Online = true
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	g.Modules = mods
+	g.index()
+	for _, m := range mods {
+		if g.Online && m.Error != nil && g.OnlineErr == nil {
+			g.OnlineErr = fmt.Errorf("%s: %s", m.Path, m.Error.Err)
+		}
+	}
+	g.Requires = readRequires(mods)
+	if pkgErr == nil {
+		g.Linked, err = linked(pkgOut.Stdout)
+		if err != nil {
+			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
+		}
+	} else if ctx.Err() != nil {
+		return nil, pkgErr
+	}
+	return g, nil
+}
+
+func listModules(ctx context.Context, r *gocmd.Runner, dir string, opt Options) ([]*Module, error) {
+	args := []string{"list", "-mod=readonly", "-m", "-e", "-json"}
+	if opt.Online {
+		args = append(args, "-u")
+	}
+	args = append(args, "all")
+	res, err := r.Do(ctx, gocmd.Call{Dir: dir, Args: args, Env: opt.Env})
+	if err != nil {
+		return nil, err
+	}
+	var mods []*Module
+	dec := json.NewDecoder(bytes.NewReader(res.Stdout))
+	for {
+		m := new(Module)
+		if err := dec.Decode(m); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("go %s in %s: %w", strings.Join(args, " "), dir, err)
+		}
+		mods = append(mods, m)
+	}
+	return mods, nil
+}
+
+// readRequires parses the go.mod of each selected version.
+func readRequires(mods []*Module) map[string][]Requirement {
+	reqs := make(map[string][]Requirement, len(mods))
+	for _, m := range mods {
+		gomod := m.GoMod
+		if m.Replace != nil && m.Replace.GoMod != "" {
+			gomod = m.Replace.GoMod
+		}
+		if gomod == "" {
+			continue
+		}
+		data, err := os.ReadFile(gomod)
+		if err != nil {
+			continue
+		}
+		f, err := modfile.ParseLax(filepath.Base(gomod), data, nil)
+		if err != nil {
+			continue
+		}
+		var vs []Requirement
+		for _, r := range f.Require {
+			vs = append(vs, Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
+		}
+		reqs[m.Path] = vs
+	}
+	return reqs
+}
+
+// linked returns the module paths providing the listed packages.
+func linked(out []byte) (map[string]bool, error) {
+	set := map[string]bool{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p struct {
+			ImportPath string
+			Module     *struct{ Path string }
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		if p.Module != nil {
+			set[p.Module.Path] = true
+		}
+	}
+	return set, nil
+}
+
+// SourceDir returns the directory where m's selected version is extracted
+// in the module cache (or its local replacement), or "" when it is not
+// extracted. It is derived from GoMod, so it is known even when the go
+// command listed the module before extracting it.
+func (g *Graph) SourceDir(m *Module) string {
+	if m.Replace != nil {
+		if m.Replace.Version == "" {
+			return m.Replace.Dir
+		}
+		return g.cacheDir(m.Replace.Path, m.Replace.Version)
+	}
+	if m.Main {
+		return m.Dir
+	}
+	return g.cacheDir(m.Path, m.Version)
+}
+
+// modCache returns the module cache root, derived from the GoMod of any
+// module that the go command read from the cache.
+func (g *Graph) modCache() string {
+	if g.modcache == nil {
+		root := g.findModCache()
+		g.modcache = &root
+	}
+	return *g.modcache
+}
+
+func (g *Graph) findModCache() string {
+	for _, m := range g.Modules {
+		for _, gm := range []string{m.GoMod, replaceGoMod(m)} {
+			if root, _, ok := strings.Cut(filepath.ToSlash(gm), "/cache/download/"); ok {
+				return filepath.FromSlash(root)
+			}
+		}
+	}
+	return ""
+}
+
+func replaceGoMod(m *Module) string {
+	if m.Replace != nil {
+		return m.Replace.GoMod
+	}
+	return ""
+}
+
+func (g *Graph) cacheDir(path, version string) string {
+	root := g.modCache()
+	if root == "" {
+		return ""
+	}
+	esc, err := module.EscapePath(path)
+	if err != nil {
+		return ""
+	}
+	ev, err := module.EscapeVersion(version)
+	if err != nil {
+		return ""
+	}
+	d := filepath.Join(root, filepath.FromSlash(esc)+"@"+ev)
+	if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return d
+}
