@@ -18,7 +18,7 @@ func (f *File) Apply(fs []finding.Finding, now time.Time) []finding.Finding {
 		return fs
 	}
 	var out []finding.Finding
-	expired := map[int]bool{}
+	expired := map[int]string{} // ignore index -> rule of the first finding it matched
 	for _, fd := range fs {
 		sev := strings.ToLower(f.Rules[fd.Rule])
 		if sev == "off" {
@@ -31,13 +31,15 @@ func (f *File) Apply(fs []finding.Finding, now time.Time) []finding.Finding {
 			if ig.Until.IsZero() || now.Before(ig.Until.AddDate(0, 0, 1)) {
 				continue
 			}
-			expired[i] = true
+			if _, ok := expired[i]; !ok {
+				expired[i] = fd.Rule
+			}
 		}
 		out = append(out, fd)
 	}
 	for i := range f.Ignore {
-		if expired[i] {
-			out = append(out, f.expiredFinding(&f.Ignore[i]))
+		if rule, ok := expired[i]; ok {
+			out = append(out, f.expiredFinding(&f.Ignore[i], rule))
 		}
 	}
 	return out
@@ -67,7 +69,9 @@ func subjectMatch(pattern, subject string) bool {
 	return pattern == subject
 }
 
-func (f *File) expiredFinding(ig *Ignore) finding.Finding {
+// expiredFinding reports an expired ignore under its own rule or, when it
+// names none (an ignore by OSV ID), the rule of the finding it matched.
+func (f *File) expiredFinding(ig *Ignore, matched string) finding.Finding {
 	what := ig.Subject
 	if what == "" {
 		what = ig.Rule
@@ -82,7 +86,7 @@ func (f *File) expiredFinding(ig *Ignore) finding.Finding {
 		Fix:      fmt.Sprintf("renew or remove the ignore entry at %s:%d", FileName, ig.Line),
 	}
 	if fd.Rule == "" {
-		fd.Rule = "MH000"
+		fd.Rule = matched
 	}
 	fd.Normalize()
 	return fd

@@ -74,7 +74,10 @@ func vulnFinding(m *workspace.Module, level string, vs []*Vuln, depPath func(str
 		fd.Line = goLine(m)
 	} else {
 		fd.Line = m.RequireLine(required)
-		if depPath != nil {
+		if v.Reach == Called {
+			fd.Path = tracePath(m, v.Trace)
+		}
+		if fd.Path == nil && depPath != nil {
 			fd.Path = depPath(required)
 		}
 	}
@@ -166,6 +169,23 @@ func detail(vs []*Vuln) string {
 		b.WriteString("more: " + e.DatabaseSpecific.URL + "\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// tracePath returns the modules a call trace passes through, from the
+// scanned module to the vulnerable one, or nil when the trace does not
+// start in the scanned module.
+func tracePath(m *workspace.Module, t []*Frame) []string {
+	var p []string
+	for k := len(t) - 1; k >= 0; k-- {
+		mod := requiredPath(m, t[k].Module, t[k].Version)
+		if len(p) == 0 || p[len(p)-1] != mod {
+			p = append(p, mod)
+		}
+	}
+	if len(p) == 0 || p[0] != m.Path {
+		return nil
+	}
+	return p
 }
 
 // requiredPath maps a module as the scan saw it back to the path go.mod

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
 // modGraph is a module requirement graph from `go mod graph`, by module
@@ -14,6 +15,8 @@ import (
 type modGraph struct {
 	root  string
 	edges map[string][]string
+	// indirect are the main module's requirements to try last.
+	indirect map[string]bool
 }
 
 // moduleGraph runs `go mod graph` in dir.
@@ -51,12 +54,36 @@ func parseGraph(data []byte) *modGraph {
 	return g
 }
 
+// skipIndirect makes path prefer a way in through other modules over the
+// main module's "// indirect" requirements, which only record a version.
+func (g *modGraph) skipIndirect(m *workspace.Module) {
+	if m.File == nil {
+		return
+	}
+	g.indirect = map[string]bool{}
+	for _, r := range m.File.Require {
+		if r.Indirect {
+			g.indirect[r.Mod.Path] = true
+		}
+	}
+}
+
 // path returns a shortest requirement path from the main module to target,
 // main module first, or nil when target is not in the graph.
 func (g *modGraph) path(target string) []string {
 	if g.root == "" {
 		return nil
 	}
+	if len(g.indirect) > 0 {
+		if p := g.bfs(target, g.indirect); p != nil {
+			return p
+		}
+	}
+	return g.bfs(target, nil)
+}
+
+// bfs searches breadth first, without the main module's edges to skip.
+func (g *modGraph) bfs(target string, skip map[string]bool) []string {
 	prev := map[string]string{g.root: ""}
 	queue := []string{g.root}
 	for len(queue) > 0 {
@@ -70,6 +97,9 @@ func (g *modGraph) path(target string) []string {
 			return p
 		}
 		for _, next := range g.edges[cur] {
+			if cur == g.root && skip[next] {
+				continue
+			}
 			if _, ok := prev[next]; !ok {
 				prev[next] = cur
 				queue = append(queue, next)

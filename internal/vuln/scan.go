@@ -53,8 +53,8 @@ type Options struct {
 type Result struct {
 	// Module is the module scanned.
 	Module *workspace.Module
-	// Level is the level it was scanned at: a module without Go files is
-	// scanned at module level.
+	// Level is the level it was scanned at. A module without Go files
+	// imports nothing: only its requirements are looked up.
 	Level string
 	// Report is the parsed stream; nil when Err is set.
 	Report *Report
@@ -105,14 +105,19 @@ func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result
 func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
 	start := time.Now()
 	res := Result{Module: m, Level: opts.Level}
-	if res.Level != LevelModule && !hasGoFiles(m.Dir) {
-		res.Level = LevelModule
-	}
-	rep, err := ScanModule(ctx, m.Dir, res.Level, opts)
-	res.Duration = time.Since(start)
-	if err != nil {
-		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
-		return res
+	var rep *Report
+	if hasGoFiles(m.Dir) {
+		var err error
+		rep, err = ScanModule(ctx, m.Dir, res.Level, opts)
+		if err != nil {
+			res.Duration = time.Since(start)
+			res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
+			return res
+		}
+	} else {
+		// No package to load, so nothing is imported: only the
+		// requirements can be checked.
+		rep = &Report{}
 	}
 	if err := addRequired(ctx, m, rep, opts); err != nil {
 		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
@@ -122,6 +127,7 @@ func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
 	var paths func(string) []string
 	if opts.Runner != nil && needsPaths(rep) {
 		if g, err := moduleGraph(ctx, opts.Runner, m.Dir); err == nil {
+			g.skipIndirect(m)
 			paths = g.path
 		}
 	}
