@@ -1,0 +1,139 @@
+// Package local is the cache store in a directory: the default on a laptop,
+// for pre-commit and for self-hosted runners.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/modhygiene/modhygiene/internal/cache/store"
+)
+
+// Store keeps each entry as one file named by its key in Dir. Writers write
+// a temporary file in Dir and rename it into place, so concurrent writers of
+// one key are safe (the last rename wins, and both wrote the same content)
+// and a reader never sees a partial entry.
+type Store struct {
+	// Dir is the directory of the entries; it is created on the first Put.
+	Dir string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store in dir.
+func New(dir string) *Store { return &Store{Dir: dir} }
+
+// String returns the store as a file URL.
+func (s *Store) String() string { return "file://" + filepath.ToSlash(s.Dir) }
+
+// Open returns the entry named key or the newest whose name starts with a prefix.
+func (s *Store) Open(ctx context.Context, key string, prefixes ...string) (*store.Entry, error) {
+	if err := store.CheckKey(key); err != nil {
+		return nil, err
+	}
+	e, err := s.open(key)
+	if !errors.Is(err, store.ErrNotFound) || len(prefixes) == 0 {
+		return e, err
+	}
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range prefixes {
+		var best string
+		var bestInfo fs.FileInfo
+		for _, d := range ents {
+			name := d.Name()
+			if !strings.HasPrefix(name, p) || store.CheckKey(name) != nil || !d.Type().IsRegular() {
+				continue
+			}
+			fi, err := d.Info()
+			if err != nil {
+				continue
+			}
+			if bestInfo == nil || fi.ModTime().After(bestInfo.ModTime()) || fi.ModTime().Equal(bestInfo.ModTime()) && name > best {
+				best, bestInfo = name, fi
+			}
+		}
+		if best != "" {
+			return s.open(best)
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (s *Store) open(key string) (*store.Entry, error) {
+	f, err := os.Open(filepath.Join(s.Dir, key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", f.Name())
+	}
+	return &store.Entry{Key: key, Size: fi.Size(), Body: f}, nil
+}
+
+// Put writes body to a temporary file and renames it to key. An existing
+// entry is reported as store.ErrExists before anything is written.
+func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, error) {
+	if err := store.CheckKey(key); err != nil {
+		return 0, err
+	}
+	dst := filepath.Join(s.Dir, key)
+	if _, err := os.Lstat(dst); err == nil {
+		return 0, store.ErrExists
+	}
+	if err := os.MkdirAll(s.Dir, 0o777); err != nil {
+		return 0, err
+	}
+	f, err := os.CreateTemp(s.Dir, ".tmp-"+key+"-*")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, ctxReader{ctx, body})
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, err
+	}
+	return n, nil
+}
+
+// ctxReader stops a copy when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
