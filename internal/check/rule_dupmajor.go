@@ -45,7 +45,7 @@ func dupMajor(c *modCtx) []finding.Finding {
 			if c.g.IsLinked(m.Path) {
 				state = "linked"
 			}
-			fmt.Fprintf(&detail, "%s %s (%s): %s\n", m.Path, m.Version, state, depChain(c, m.Path))
+			fmt.Fprintf(&detail, "%s (%s)\n", depLine(c, m), state)
 		}
 		for _, old := range ms[:len(ms)-1] {
 			sev, how := finding.Warning, "only one of them is linked into the build; the other is only in the module graph"
@@ -77,14 +77,15 @@ func anyLinked(c *modCtx, ms []*modgraph.Module, except *modgraph.Module) bool {
 	return false
 }
 
-// depChain renders how path enters the build: "yaml.v2 <- apimachinery <-
-// controller-runtime", the main module left out.
-func depChain(c *modCtx, path string) string {
-	ch := c.g.Chain(path)
-	if len(ch) < 2 {
-		return path
+// depLine renders m and how it enters the build: "gopkg.in/yaml.v2 v2.4.0
+// <- k8s.io/apimachinery <- sigs.k8s.io/controller-runtime", the main
+// module left out.
+func depLine(c *modCtx, m *modgraph.Module) string {
+	s := m.Path + " " + m.Version
+	if ch := c.g.Chain(m.Path); len(ch) > 2 {
+		s += " <- " + reverseChain(ch[1:len(ch)-1])
 	}
-	return reverseChain(ch[1:])
+	return s
 }
 
 // majorOf returns the path without its major-version suffix and the major

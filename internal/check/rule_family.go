@@ -256,7 +256,7 @@ func goPackageBelow(root, rel string) string {
 func familyDetail(c *modCtx, ms []*modgraph.Module) string {
 	var b strings.Builder
 	for _, m := range ms {
-		fmt.Fprintf(&b, "%s %s: %s\n", m.Path, m.Version, depChain(c, m.Path))
+		b.WriteString(depLine(c, m) + "\n")
 	}
 	return b.String()
 }

@@ -73,7 +73,7 @@ func twinFinding(c *modCtx, old, new *modgraph.Module, reason string) finding.Fi
 	}
 	f := c.newFinding("MH003", sev, old.Path, fmt.Sprintf("%s %s and %s %s hold the same code (%s); %s",
 		old.Path, old.Version, new.Path, new.Version, reason, how))
-	f.Detail = fmt.Sprintf("%s: %s\n%s: %s\n", old.Path, depChain(c, old.Path), new.Path, depChain(c, new.Path))
+	f.Detail = depLine(c, old) + "\n" + depLine(c, new) + "\n"
 	if c.direct(old.Path) || c.bringer(old.Path) == "" {
 		f.Fix = c.rewriteFix(old.Path, new.Path)
 	} else {
