@@ -1,0 +1,3 @@
+module example.com/acme/util
+
+go 1.21
