@@ -70,12 +70,16 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 		res.Notices = append(res.Notices, "MH006 deprecated and MH007 retracted skipped: --offline")
 	} else {
 		for i, g := range graphs {
-			if g.OnlineErr != nil {
-				what := "skipped"
-				if g.Online {
-					what = "incomplete"
-				}
-				res.Notices = append(res.Notices, fmt.Sprintf("MH006 deprecated and MH007 retracted %s for %s: the module proxy could not be reached: %v", what, ws.Modules[i].GoModFile(), firstLine(g.OnlineErr.Error())))
+			if g.OnlineErr == nil {
+				continue
+			}
+			deps := len(g.Deps())
+			if !g.Online || g.OnlineFailed >= deps {
+				res.Notices = append(res.Notices, fmt.Sprintf("MH006 deprecated and MH007 retracted skipped for %s: the module proxy could not be reached: %v",
+					ws.Modules[i].GoModFile(), firstLine(g.OnlineErr.Error())))
+			} else {
+				res.Notices = append(res.Notices, fmt.Sprintf("MH006 deprecated and MH007 retracted incomplete for %s: %d of %d modules could not be looked up in the module proxy: %v",
+					ws.Modules[i].GoModFile(), g.OnlineFailed, deps, firstLine(g.OnlineErr.Error())))
 			}
 		}
 	}

@@ -148,7 +148,6 @@ func addConfigTables(opt *check.Options, cfg *config.File) error {
 	return nil
 }
 
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s

@@ -85,6 +85,8 @@ type Graph struct {
 	Online bool
 	// OnlineErr says why the lookup failed for some or all modules.
 	OnlineErr error
+	// OnlineFailed counts the modules whose lookup failed.
+	OnlineFailed int
 
 	byPath   map[string]*Module
 	chains   map[string][]string
@@ -315,8 +317,11 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	g.Modules = mods
 	g.index()
 	for _, m := range mods {
-		if g.Online && m.Error != nil && g.OnlineErr == nil {
-			g.OnlineErr = fmt.Errorf("%s: %s", m.Path, m.Error.Err)
+		if g.Online && m.Error != nil && !m.Main {
+			g.OnlineFailed++
+			if g.OnlineErr == nil {
+				g.OnlineErr = fmt.Errorf("%s: %s", m.Path, m.Error.Err)
+			}
 		}
 	}
 	g.Requires = readRequires(mods)
