@@ -83,8 +83,12 @@ func drift(in *Input) []finding.Finding {
 			if u.version == max {
 				continue
 			}
+			verb := "selects"
+			if len(others) > 1 {
+				verb = "select"
+			}
 			f := u.mc.newFinding("MH005", finding.Warning, dep,
-				fmt.Sprintf("selects %s %s, while %s select %s", dep, u.version, strings.Join(others, ", "), max))
+				fmt.Sprintf("selects %s %s, while %s %s %s", dep, u.version, strings.Join(others, ", "), verb, max))
 			f.Detail = detail.String()
 			if ws.WorkFile != "" {
 				f.Fix = inDir(ws.Rel(ws.Root), "go work sync")
