@@ -81,12 +81,18 @@ func scriptParams(t *testing.T, proxyURL, corpus string) testscript.Params {
 				"MH_STATUS_FILE="+filepath.Join(work, ".status"),
 				"NO_COLOR=1",
 			)
+			for _, setup := range scriptSetups {
+				if err := setup(env); err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status":    cmdStatus,
 			"snapshot":  cmdSnapshot,
 			"unchanged": cmdUnchanged,
+			"envfile":   cmdEnvFile,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

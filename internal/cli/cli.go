@@ -48,6 +48,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitcode.Failure
 	}
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: env, cwd: cwd}
+	a.maskSecrets() // before anything can print a token
 	err = a.dispatch(ctx, args)
 	code := exitcode.Of(err)
 	if err != nil && !errors.Is(err, errSilent) {

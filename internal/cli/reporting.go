@@ -1,32 +1,50 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/report/github"
+	"github.com/modhygiene/modhygiene/internal/report/gitlab"
 )
 
 // reportFlags are the flags shared by every command that produces findings.
 type reportFlags struct {
-	format   string
-	jsonFile string
-	failOn   string
-	baseline string
+	format          string
+	jsonFile        string
+	sarifFile       string
+	codequalityFile string
+	failOn          string
+	baseline        string
+	ciReport        string
 }
 
 func (r *reportFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&r.format, "format", "text", "output format on stdout: "+strings.Join(report.Formats, ", "))
 	fs.StringVar(&r.jsonFile, "json", "", "also write the canonical JSON stream to `FILE`")
+	fs.StringVar(&r.sarifFile, "sarif", "", "also write SARIF 2.1.0 (for GitHub code scanning) to `FILE`")
+	fs.StringVar(&r.codequalityFile, "codequality", "", "also write a GitLab Code Quality report to `FILE` (on GitLab the default is "+defaultCodeQualityFile+")")
 	fs.StringVar(&r.failOn, "fail-on", "warning", "lowest severity that makes the exit code 1: info, warning, error or never")
 	fs.StringVar(&r.baseline, "baseline", "", "a JSON stream from the base branch: its findings are reported as existing and do not fail the run")
+	fs.StringVar(&r.ciReport, "ci-report", "auto", "CI reporters: auto (GitHub annotations, job summary and outputs; GitLab Code Quality file and merge-request note) or off")
 }
+
+// defaultCodeQualityFile is the Code Quality report written on GitLab
+// unless --codequality names another file.
+const defaultCodeQualityFile = "gl-code-quality-report.json"
 
 // outcome is what a command produced, ready to be reported.
 type outcome struct {
@@ -36,17 +54,27 @@ type outcome struct {
 	findings []finding.Finding
 	// config, when set, applies severities and ignores.
 	config *config.File
+	// replay marks a saved run (modhygiene report --from): its header and
+	// findings are rendered as they are, so that every format reproduces.
+	replay bool
 }
 
-// emit applies the configuration and baseline to the findings, renders
-// them in every requested format, and returns the verdict as an error with
-// exit code 1 when new findings reach --fail-on.
+// emit applies the configuration and baseline to the findings, computes the
+// verdict once, renders the run in every requested format and to the CI
+// platform, and returns the verdict as an error with exit code 1 when new
+// findings reach --fail-on.
 func (a *app) emit(rf *reportFlags, out *outcome) error {
 	failOn, err := report.ParseFailOn(rf.failOn)
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
-	fs := out.config.Apply(out.findings, time.Now())
+	if rf.ciReport != "" && rf.ciReport != "auto" && rf.ciReport != "off" {
+		return exitcode.UsageError(fmt.Errorf("--ci-report %q: want auto or off", rf.ciReport))
+	}
+	fs := out.findings
+	if !out.replay {
+		fs = out.config.Apply(fs, time.Now())
+	}
 	for i := range fs {
 		fs[i].Normalize()
 	}
@@ -56,34 +84,186 @@ func (a *app) emit(rf *reportFlags, out *outcome) error {
 		}
 	}
 	run := &report.Run{Header: out.header, Stages: out.stages, Findings: fs}
-	run.Header.Protocol, run.Header.Tool, run.Header.Version = report.Protocol, "modhygiene", version()
+	if !out.replay {
+		run.Header.Protocol, run.Header.Tool, run.Header.Version = report.Protocol, "modhygiene", version()
+	}
 	if run.Header.Command == "" {
 		run.Header.Command = out.command
 	}
-	if err := a.render(rf, run); err != nil {
-		return exitcode.FailureError(err)
+	verdict := report.Verdict(fs, failOn)
+	if err := a.render(rf, run, verdict, failOn); err != nil {
+		return err
 	}
-	c := report.Verdict(fs, failOn)
-	if c.Failing > 0 {
+	if verdict.Fails() {
 		return silent(exitcode.Findings)
 	}
 	return nil
 }
 
-func (a *app) render(rf *reportFlags, run *report.Run) error {
+// render sends run to the format on stdout, the files named by flags and,
+// unless --ci-report off, the CI platform's reporters.
+func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, failOn report.FailOn) error {
 	h, err := report.New(rf.format, a.stdout, report.Options{Color: a.color(), ToolVersion: version()})
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
-	if err := report.Replay(run, h); err != nil {
-		return err
+	hs := report.Fanout{h}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	create := func(path string, flags int) (*os.File, error) {
+		f, err := os.OpenFile(path, flags, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		return f, nil
 	}
-	if rf.jsonFile != "" {
-		if err := writeFileWith(rf.jsonFile, func(f *os.File) error { return report.Replay(run, report.NewJSONHandler(f)) }); err != nil {
-			return err
+	trunc := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	appnd := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+
+	platform := ci.Local
+	if rf.ciReport != "off" {
+		platform = ci.Detect(a.getenv)
+	}
+	cq := rf.codequalityFile
+	if cq == "" && platform == ci.GitLab {
+		cq = defaultCodeQualityFile
+		if d := a.getenv("CI_PROJECT_DIR"); d != "" {
+			cq = filepath.Join(d, cq)
 		}
 	}
+	for _, out := range []struct {
+		path string
+		make func(io.Writer) report.Handler
+	}{
+		{rf.jsonFile, func(w io.Writer) report.Handler { return report.NewJSONHandler(w) }},
+		{rf.sarifFile, func(w io.Writer) report.Handler { return report.NewSARIFHandler(w, version()) }},
+		{cq, func(w io.Writer) report.Handler { return report.NewCodeQualityHandler(w) }},
+	} {
+		if out.path == "" {
+			continue
+		}
+		f, err := create(out.path, trunc)
+		if err != nil {
+			return exitcode.FailureError(err)
+		}
+		hs = append(hs, out.make(f))
+	}
+
+	// Reporters whose failure is a warning, not a failed run.
+	var soft []report.Handler
+	var changed func(string, int) bool
+	if platform == ci.GitHub || platform == ci.GitLab {
+		changed = a.changedLines(platform)
+	}
+	switch platform {
+	case ci.GitHub:
+		opt := github.Options{Annotations: a.stderr, Changed: changed, Verdict: &verdict, FailOn: failOn}
+		if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+			f, err := create(p, appnd)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "modhygiene: warning: job summary: %v\n", err)
+			} else {
+				opt.Summary = f
+			}
+		}
+		if p := a.getenv("GITHUB_OUTPUT"); p != "" {
+			f, err := create(p, appnd)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "modhygiene: warning: step outputs: %v\n", err)
+			} else {
+				opt.Outputs = f
+			}
+		}
+		soft = append(soft, github.New(opt))
+	case ci.GitLab:
+		if n := a.gitlabNote(changed, &verdict, failOn); n != nil {
+			soft = append(soft, n)
+		}
+	}
+
+	if err := report.Replay(run, hs); err != nil {
+		return exitcode.FailureError(err)
+	}
+	for _, s := range soft {
+		if err := report.Replay(run, s); err != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+		}
+	}
+	for _, f := range files {
+		if err := f.Close(); err != nil {
+			return exitcode.FailureError(err)
+		}
+	}
+	files = nil
 	return nil
+}
+
+// changedLines returns which lines the pull or merge request changed, from
+// the event's base commit and one `git diff`, or nil outside a review or
+// when git cannot tell (with one log line).
+func (a *app) changedLines(p ci.Platform) func(string, int) bool {
+	rv, err := ci.FindReview(p, a.getenv, os.ReadFile)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+		return nil
+	}
+	if rv == nil || rv.BaseSHA == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := ci.GitDiff(ctx, a.cwd, a.env, rv.BaseSHA)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "modhygiene: changed lines unknown, findings keep their order: %v\n", err)
+		return nil
+	}
+	return c.Has
+}
+
+// gitlabNote returns the merge-request note reporter, or nil with one log
+// line outside a merge request pipeline or without GITLAB_TOKEN.
+func (a *app) gitlabNote(changed func(string, int) bool, verdict *report.Counts, failOn report.FailOn) report.Handler {
+	iid := a.getenv("CI_MERGE_REQUEST_IID")
+	if iid == "" {
+		fmt.Fprintln(a.stderr, "modhygiene: gitlab: not a merge request pipeline; no merge-request note")
+		return nil
+	}
+	token := a.getenv("GITLAB_TOKEN")
+	if token == "" {
+		fmt.Fprintln(a.stderr, "modhygiene: gitlab: GITLAB_TOKEN is not set (a token with api scope); no merge-request note, the Code Quality report and this log have the findings")
+		return nil
+	}
+	n, err := strconv.ParseInt(iid, 10, 64)
+	api, project := a.getenv("CI_API_V4_URL"), a.getenv("CI_PROJECT_ID")
+	if err != nil || api == "" || project == "" {
+		fmt.Fprintln(a.stderr, "modhygiene: gitlab: CI_MERGE_REQUEST_IID, CI_API_V4_URL or CI_PROJECT_ID is missing or invalid; no merge-request note")
+		return nil
+	}
+	client, err := gitlab.NewClient(api, token, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "modhygiene: gitlab: %v; no merge-request note\n", err)
+		return nil
+	}
+	return gitlab.NewNoteReporter(context.Background(), gitlab.Options{
+		Client: client, Project: project, MergeRequest: n,
+		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr,
+	})
+}
+
+// maskSecrets asks the GitHub runner to mask the values of secret-looking
+// variables (tokens, passwords, secret keys) before anything can print them.
+func (a *app) maskSecrets() {
+	if ci.Detect(a.getenv) != ci.GitHub {
+		return
+	}
+	for _, name := range ci.SecretEnv(a.env) {
+		ci.Mask(a.stderr, a.getenv(name))
+	}
 }
 
 func markBaseline(path string, fs []finding.Finding) error {
@@ -119,17 +299,4 @@ func (a *app) color() bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// writeFileWith creates path and lets write fill it.
-func writeFileWith(path string, write func(*os.File) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
