@@ -106,7 +106,10 @@ func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
 	start := time.Now()
 	res := Result{Module: m, Level: opts.Level}
 	var rep *Report
-	if hasGoFiles(m.Dir) {
+	// At module level nothing is loaded: x/vuln's own module level would
+	// load the package in the module's root directory only. The
+	// requirements are looked up instead (addRequired).
+	if res.Level != LevelModule && hasGoFiles(m.Dir) {
 		var err error
 		rep, err = ScanModule(ctx, m.Dir, res.Level, opts)
 		if err != nil {
@@ -232,6 +235,14 @@ func addRequired(ctx context.Context, m *workspace.Module, rep *Report, opts Opt
 		queries = append(queries, p+"@"+v)
 		reqs = append(reqs, ModuleInfo{Path: p, Version: v})
 	}
+	if rep.Config.ScanLevel == "" {
+		// Nothing was scanned (module level, or no Go files): the
+		// standard library of the Go version is required as well.
+		if gv := goSemver(gocmd.Lookup(opts.Env, "GOVERSION")); gv != "" && opts.Level == LevelModule {
+			queries = append(queries, "stdlib@"+gv)
+			reqs = append(reqs, ModuleInfo{Path: "stdlib", Version: gv})
+		}
+	}
 	if len(queries) == 0 {
 		return nil
 	}
@@ -257,6 +268,34 @@ func addRequired(ctx context.Context, m *workspace.Module, rep *Report, opts Opt
 	}
 	rep.sort()
 	return nil
+}
+
+// goSemver turns a Go version (go1.22.5, go1.23rc1, go1.21.0 X:boringcrypto)
+// into the semantic version x/vuln uses for the standard library, or "".
+func goSemver(v string) string {
+	v, _, _ = strings.Cut(v, " ")
+	v = strings.TrimPrefix(v, "go")
+	if v == "" {
+		return ""
+	}
+	for _, pre := range []string{"rc", "beta"} {
+		if i := strings.Index(v, pre); i > 0 {
+			v = v[:i] + "-" + v[i:]
+			break
+		}
+	}
+	main, pre, _ := strings.Cut(v, "-")
+	if strings.Count(main, ".") == 1 {
+		main += ".0"
+	}
+	out := "v" + main
+	if pre != "" {
+		out += "-" + pre
+	}
+	if !semver.IsValid(out) {
+		return ""
+	}
+	return out
 }
 
 // hasGoFiles reports whether the module in dir has a non-test Go file

@@ -339,3 +339,18 @@ example.com/mid@v1.1.0 example.com/vuln@v0.9.0
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func TestGoSemver(t *testing.T) {
+	for in, want := range map[string]string{
+		"go1.26.8":                "v1.26.8",
+		"go1.22":                  "v1.22.0",
+		"go1.23rc1":               "v1.23.0-rc1",
+		"go1.21.0 X:boringcrypto": "v1.21.0",
+		"devel go1.27-abcdef":     "",
+		"":                        "",
+	} {
+		if got := goSemver(in); got != want {
+			t.Errorf("goSemver(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
