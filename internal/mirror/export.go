@@ -138,6 +138,11 @@ func WriteJSON(w io.Writer, d *Decision, timeout, elapsed time.Duration) error {
 	if vs == nil {
 		vs = []Var{}
 	}
+	if d.Chain == nil {
+		dc := *d
+		dc.Chain = []Result{}
+		d = &dc
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(JSONDecision{Decision: *d, Env: vs, Timeout: timeout, Elapsed: elapsed})
