@@ -15,8 +15,12 @@ import (
 // module behind the highest version gets a finding at its require line;
 // the detail lists module -> version. The fix is `go work sync` when the
 // repository has a go.work, else `go get dep@version` in the module.
-// Dependencies that are modules of the repository, and dependencies that
-// a module replaces, are left out.
+// Only dependencies that both sides compile in count: a module's linked
+// dependencies (go list -deps -test), or, when its packages could not be
+// listed, the requirements in its go.mod. Versions that are only in the
+// module graph do not reach the binaries and tests, so differences there
+// are left to MVS. Dependencies that are modules of the repository, and
+// dependencies that a module replaces, are left out.
 func drift(in *Input) []finding.Finding {
 	ws := in.Workspace
 	if len(ws.Modules) < 2 {
@@ -43,6 +47,9 @@ func drift(in *Input) []finding.Finding {
 			}
 			if d.Replace != nil {
 				replaced[d.Path] = true
+				continue
+			}
+			if !mc.compiles(d.Path) {
 				continue
 			}
 			uses[d.Path] = append(uses[d.Path], use{mc, d.Version})
@@ -99,4 +106,13 @@ func drift(in *Input) []finding.Finding {
 		}
 	}
 	return fs
+}
+
+// compiles reports whether path is compiled into the module's packages or
+// tests: linked, or required in go.mod when packages are unknown.
+func (c *modCtx) compiles(path string) bool {
+	if c.g.Linked != nil {
+		return c.g.IsLinked(path)
+	}
+	return c.mod.RequireLine(path) != c.mod.ModuleLine()
 }

@@ -86,7 +86,7 @@ func tableSkew(c *modCtx, families []Family) []finding.Finding {
 				continue
 			}
 			want := target(fam.Match, m.Version, lead.Version)
-			f := c.newFinding("MH004", skewSeverity(fam.Match, m.Version, lead.Version), m.Path,
+			f := c.newFinding("MH004", c.skewSeverity(fam.Match, m, lead), m.Path,
 				fmt.Sprintf("%s %s is behind %s %s: the %s modules are released together and must match (%s)",
 					m.Path, m.Version, lead.Path, lead.Version, fam.Name, matchDoc(fam.Match)))
 			f.Detail = familyDetail(c, members)
@@ -120,7 +120,7 @@ func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
 		if ahead == nil {
 			continue
 		}
-		f := c.newFinding("MH004", skewSeverity(Exact, b.Version, ahead.Version), b.Path,
+		f := c.newFinding("MH004", c.skewSeverity(Exact, b, ahead), b.Path,
 			fmt.Sprintf("%s %s is behind %s %s: %s %s requires %s at its own version, so they are released together",
 				b.Path, b.Version, ahead.Path, ahead.Version, b.Path, b.Version, ahead.Path))
 		f.Detail = familyDetail(c, []*modgraph.Module{b, ahead})
@@ -295,10 +295,13 @@ func target(m Match, member, lead string) string {
 	return lead
 }
 
-// skewSeverity is an error when major.minor differ and a warning when only
-// the patch level (or a pre-release) does.
-func skewSeverity(m Match, a, b string) finding.Severity {
-	if semver.MajorMinor(norm(m, a)) != semver.MajorMinor(norm(m, b)) {
+// skewSeverity is an error when major.minor differ and both members are
+// linked into the module's packages or tests, and a warning when only the
+// patch level (or a pre-release) differs or a member is only in the module
+// graph.
+func (c *modCtx) skewSeverity(m Match, a, b *modgraph.Module) finding.Severity {
+	if semver.MajorMinor(norm(m, a.Version)) != semver.MajorMinor(norm(m, b.Version)) &&
+		c.g.IsLinked(a.Path) && c.g.IsLinked(b.Path) {
 		return finding.Error
 	}
 	return finding.Warning
