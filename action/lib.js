@@ -72,6 +72,12 @@ function isReleaseTag(ref) {
   return /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(ref);
 }
 
+// isMovingTag reports whether ref is a major or minor tag (v1, v1.2) that
+// the release workflow moves to the newest release it covers.
+function isMovingTag(ref) {
+  return /^v\d+(\.\d+)?$/.test(ref);
+}
+
 function isCommit(ref) {
   return /^[0-9a-f]{40}$/.test(ref);
 }
@@ -192,17 +198,17 @@ function tempPath(dir, name) {
   return path.join(dir, `.${name}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
 }
 
-// releaseURL is where the assets of tag are: <base>/<repo>/releases/download/<tag>/.
+// releaseURL is where the assets of tag are: <base>/<repo>/releases/download/<tag>/,
+// or, for tag "latest", <base>/<repo>/releases/latest/download/.
 function releaseURL(env, repo, tag) {
   const base = (env[RELEASE_BASE_ENV] || env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  if (tag === 'latest') return `${base}/${repo}/releases/latest/download/`;
   return `${base}/${repo}/releases/download/${encodeURIComponent(tag)}/`;
 }
 
-// download fetches the release asset for tag and verifies it against the
-// release's checksums.txt. It returns the installed binary's path, or
-// throws: a ChecksumError when the asset does not match.
-async function download(env, repo, tag, plat) {
-  const name = assetName(plat.goos, plat.goarch);
+// fetchVerified fetches the asset of a release and its checksums.txt and
+// returns the asset once its sha256 matches; else it throws a ChecksumError.
+async function fetchVerified(env, repo, tag, name) {
   const base = releaseURL(env, repo, tag);
   const [sumsText, asset] = await Promise.all([get(base + 'checksums.txt'), get(base + name)]);
   const want = parseChecksums(sumsText.toString('utf8')).get(name);
@@ -213,10 +219,46 @@ async function download(env, repo, tag, plat) {
   if (got !== want) {
     throw new ChecksumError(`${name} of ${repo}@${tag}: sha256 ${got} does not match checksums.txt (${want}); refusing it`);
   }
+  return asset;
+}
+
+// download fetches the release asset for tag and verifies it against the
+// release's checksums.txt. It returns the installed binary's path, or
+// throws: a ChecksumError when the asset does not match.
+async function download(env, repo, tag, plat) {
+  const name = assetName(plat.goos, plat.goarch);
+  const asset = await fetchVerified(env, repo, tag, name);
   const dir = toolDir(env, tag, plat.goarch);
   const tmp = tempPath(path.dirname(dir), name);
   fs.writeFileSync(tmp, asset);
   return install(tmp, dir, plat.goos);
+}
+
+// downloadLatest serves an action used at a moving tag (v1, v1.2): it
+// fetches the latest release's asset, verified against that release's
+// checksums.txt, and accepts it only if its version is covered by the tag
+// (v1.4.2 for v1), so that a newer major release is never run in place of
+// the action's own. It returns the installed binary's path and version.
+async function downloadLatest(env, repo, tag, plat) {
+  const name = assetName(plat.goos, plat.goarch);
+  const asset = await fetchVerified(env, repo, 'latest', name);
+  const scratch = toolDir(env, `${tag}-latest`, plat.goarch);
+  const tmp = tempPath(path.dirname(scratch), name);
+  fs.writeFileSync(tmp, asset, { mode: 0o755 });
+  let version = '';
+  try {
+    const res = childProcess.spawnSync(tmp, ['version'], { env, encoding: 'utf8', timeout: 30000 });
+    const m = (res.stdout || '').match(/^modhygiene (v\S+)\s*$/m);
+    version = m ? m[1] : '';
+  } catch (_) {
+    // not runnable here: handled below
+  }
+  if (!version.startsWith(`${tag}.`)) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`the latest release (${version || 'unknown version'}) is not a ${tag} release`);
+  }
+  const bin = install(tmp, toolDir(env, version, plat.goarch), plat.goos);
+  return { bin, version };
 }
 
 // sourceKey names a build of the action's source: the commit when the
@@ -299,6 +341,19 @@ async function obtain(env, { dirname = __dirname, plat = goPlatform() } = {}) {
         warning(`modhygiene: ${err.message}; building from the action's source instead`);
       } else {
         log(`modhygiene: no release binary (${err.message}); building from the action's source`);
+      }
+    }
+  }
+  if (ident.repo && isMovingTag(ident.ref)) {
+    try {
+      const { bin, version } = await downloadLatest(env, ident.repo, ident.ref, plat);
+      log(`modhygiene: downloaded release ${version} for ${ident.ref} (${assetName(plat.goos, plat.goarch)}, sha256 verified)`);
+      return bin;
+    } catch (err) {
+      if (err instanceof ChecksumError) {
+        warning(`modhygiene: ${err.message}; building from the action's source instead`);
+      } else {
+        log(`modhygiene: no release binary for ${ident.ref} (${err.message}); building from the action's source`);
       }
     }
   }
@@ -398,6 +453,7 @@ module.exports = {
   exec,
   get,
   goPlatform,
+  isMovingTag,
   isReleaseTag,
   main,
   obtain,

@@ -24,9 +24,13 @@ const posix = process.platform !== 'win32';
 // standIn is a modhygiene stand-in: it records its arguments and the
 // INPUT_* and STATE_* variables it sees in $STANDIN_OUT, and exits with
 // $STANDIN_EXIT.
-function standIn() {
+function standIn(version = 'v1.2.3') {
   return Buffer.from(`#!${process.execPath}
 const fs = require('fs');
+if (process.argv[2] === 'version') {
+  process.stdout.write('modhygiene ${version}\\n');
+  process.exit(0);
+}
 const env = {};
 for (const [k, v] of Object.entries(process.env)) {
   if (k.startsWith('INPUT_') || k.startsWith('STATE_') || k.startsWith('GITHUB_')) env[k] = v;
@@ -154,6 +158,8 @@ describe('helpers', () => {
   test('release tags', () => {
     for (const ref of ['v1.2.3', 'v0.1.0-rc.1', 'v10.0.0']) assert.ok(lib.isReleaseTag(ref), ref);
     for (const ref of ['v1', 'v1.2', 'main', '', 'a'.repeat(40), 'v1.2.3/../x']) assert.ok(!lib.isReleaseTag(ref), ref);
+    for (const ref of ['v1', 'v1.2', 'v10']) assert.ok(lib.isMovingTag(ref), ref);
+    for (const ref of ['v1.2.3', 'main', '', 'v', '1']) assert.ok(!lib.isMovingTag(ref), ref);
   });
 
   test('checksums file', () => {
@@ -194,6 +200,7 @@ describe('release download', { skip: !posix && 'the stand-in is a script' }, () 
   const tag = 'v1.2.3';
   const repo = 'acme/modhygiene';
   const good = standIn();
+  const latest = standIn('v1.4.2');
   let host;
   before(async () => {
     const prefix = `/${repo}/releases/download/${tag}`;
@@ -208,6 +215,9 @@ describe('release download', { skip: !posix && 'the stand-in is a script' }, () 
       // A release whose checksums do not list the asset.
       [`/${repo}/releases/download/v7.0.0/${ASSET}`]: good,
       [`/${repo}/releases/download/v7.0.0/checksums.txt`]: `${sha256(good)}  modhygiene_other\n`,
+      // The latest release, for moving tags (v1, v1.4).
+      [`/${repo}/releases/latest/download/${ASSET}`]: latest,
+      [`/${repo}/releases/latest/download/checksums.txt`]: `${sha256(latest)}  ${ASSET}\n`,
     });
   });
   after(() => host.server.close());
@@ -287,6 +297,28 @@ describe('release download', { skip: !posix && 'the stand-in is a script' }, () 
       assert.equal(fs.existsSync(env.GITHUB_STATE) ? fs.readFileSync(env.GITHUB_STATE, 'utf8') : '', '');
     });
   }
+
+  test('a moving tag (v1) runs the latest release when it is a v1 release', async (t) => {
+    const dir = tmpdir(t);
+    fs.mkdirSync(path.join(dir, 'nosource'));
+    const m = await node([path.join(ACTION_DIR, 'main.js')], actionEnv(dir, 'v1'));
+    assert.equal(m.code, 0, m.stdout + m.stderr);
+    assert.match(m.stdout, /downloaded release v1\.4\.2 for v1 .*sha256 verified/);
+    assert.deepEqual(runs(dir).map((r) => r.args), [['run']]);
+    assert.ok(fs.existsSync(path.join(dir, 'toolcache', 'modhygiene', 'v1.4.2', `${plat.goarch}.complete`)));
+  });
+
+  test('a moving tag never runs a release of another major version', async (t) => {
+    const dir = tmpdir(t);
+    fs.mkdirSync(path.join(dir, 'nosource'));
+    for (const ref of ['v2', 'v1.3']) {
+      const m = await node([path.join(ACTION_DIR, 'main.js')], actionEnv(dir, ref));
+      assert.equal(m.code, 3, m.stdout + m.stderr);
+      assert.match(m.stdout, new RegExp(`the latest release \\(v1\\.4\\.2\\) is not a ${ref.replace('.', '\\.')} release`));
+    }
+    assert.deepEqual(runs(dir), [], 'the other release never ran the job');
+    assert.ok(!fs.existsSync(path.join(dir, 'toolcache', 'modhygiene', 'v1.4.2')), 'nothing installed');
+  });
 
   test('a missing release falls back to building the source', async (t) => {
     const dir = tmpdir(t);
