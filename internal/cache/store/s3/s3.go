@@ -84,7 +84,9 @@ func New(spec string, getenv func(string) string) (*Store, error) {
 	} else {
 		creds = credentials.NewStatic("", "", "", credentials.SignatureAnonymous)
 	}
-	c, err := minio.New(endpoint, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup, Transport: http.DefaultTransport})
+	c, err := minio.New(endpoint, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup, Transport: http.DefaultTransport,
+		// A cache that is down must not stall the job: a few quick retries, then a miss.
+		MaxRetries: 3})
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +168,10 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, err
 	info, err := s.client.PutObject(ctx, s.bucket, s.prefix+key, body, -1, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    16 << 20,
+		// Unsigned payloads: no second pass to hash each part and no
+		// aws-chunked framing, which some S3-compatible servers store as is
+		// over plain http. The archive carries its own SHA-256 in the manifest.
+		DisableContentSha256: true,
 	})
 	if err != nil {
 		return 0, err

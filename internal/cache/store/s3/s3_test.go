@@ -1,0 +1,109 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/modhygiene/modhygiene/internal/cache/store"
+)
+
+// newServer starts gofakes3, an S3-compatible server, in process on
+// loopback, with a bucket.
+func newServer(t *testing.T) (*httptest.Server, func(string) string) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("ci-cache"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
+	return srv, func(k string) string { return env[k] }
+}
+
+func TestRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	srv, getenv := newServer(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	s, err := New("s3://ci-cache/team/go?endpoint=http://"+host+"&style=path", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(ctx, "k-1", "k-"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("open before put: %v", err)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB + : a multipart upload
+	big = append(big, "tail"...)
+	for _, c := range []struct {
+		key  string
+		data []byte
+	}{{"k-small", []byte("small")}, {"k-big", big}} {
+		n, err := s.Put(ctx, c.key, bytes.NewReader(c.data))
+		if err != nil || n != int64(len(c.data)) {
+			t.Fatalf("put %s: %d %v", c.key, n, err)
+		}
+		time.Sleep(1100 * time.Millisecond) // LastModified has second resolution
+	}
+	e, err := s.Open(ctx, "k-big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(e.Body)
+	e.Body.Close()
+	if err != nil || !bytes.Equal(got, big) || e.Size != int64(len(big)) {
+		t.Errorf("k-big: %d bytes (%v), size %d; want %d", len(got), err, e.Size, len(big))
+	}
+	if _, err := s.Put(ctx, "k-small", strings.NewReader("again")); !errors.Is(err, store.ErrExists) {
+		t.Errorf("second put: %v, want ErrExists", err)
+	}
+	e, err = s.Open(ctx, "k-none", "x-", "k-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Body.Close()
+	if e.Key != "k-big" {
+		t.Errorf("fallback matched %s, want the newest, k-big", e.Key)
+	}
+}
+
+func TestStoreDown(t *testing.T) {
+	srv, getenv := newServer(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	s, err := New("s3://ci-cache/p?endpoint=http://"+host+"&style=path", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.Open(ctx, "k", "k"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("open with the server down: %v", err)
+	}
+	if _, err := s.Put(ctx, "k", strings.NewReader("x")); err == nil {
+		t.Error("put with the server down: no error")
+	}
+}
+
+func TestParse(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, bad := range []string{"s3:///nobucket", "http://x", "s3://b/p?style=sideways"} {
+		if _, err := New(bad, env); err == nil {
+			t.Errorf("New(%q): no error", bad)
+		}
+	}
+	s, err := New("s3://bucket/a/b/?endpoint=oss-cn-hangzhou.aliyuncs.com&region=cn-hangzhou&style=virtual", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.String() != "s3://bucket/a/b/" || s.prefix != "a/b/" {
+		t.Errorf("got %s prefix %q", s, s.prefix)
+	}
+}
