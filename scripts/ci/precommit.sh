@@ -47,8 +47,9 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 # pre-commit installs golang hooks with GOPATH in its own environment directory: keep the
 # existing module and build caches so the install does not download and compile from scratch,
 # and keep modhygiene's own cache (the tidy memo) out of the user's.
-export GOMODCACHE="$(go env GOMODCACHE)"
-export GOCACHE="$(go env GOCACHE)"
+GOMODCACHE=$(go env GOMODCACHE)
+GOCACHE=$(go env GOCACHE)
+export GOMODCACHE GOCACHE
 export XDG_CACHE_HOME="$work/cache"
 export GOFLAGS=
 export NO_COLOR=1
