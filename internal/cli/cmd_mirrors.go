@@ -151,7 +151,8 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	if dbName == "" {
 		dbName = mirror.SumDBName(defs.GOSUMDB)
 	}
-	tr := &http.Transport{Proxy: a.httpProxy(), ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = a.httpProxy()
 	defer tr.CloseIdleConnections()
 	p := &mirror.Prober{Client: &http.Client{Transport: tr}, Timeout: f.timeout, Modules: mirror.ProbeModules(ws, private, 3), SumDB: dbName}
 	probeStart := time.Now()
