@@ -160,9 +160,15 @@ func (h *SARIFHandler) Finding(fd *finding.Finding) error {
 	return nil
 }
 
-// Flush writes the log.
+// Flush writes the log. The driver's version is the run's (from the
+// header), so that a replayed stream renders as the original did; the
+// handler's own version is the fallback.
 func (h *SARIFHandler) Flush() error {
-	log := BuildSARIF(&h.header, h.findings, h.version)
+	v := h.header.Version
+	if v == "" {
+		v = h.version
+	}
+	log := BuildSARIF(&h.header, h.findings, v)
 	enc := json.NewEncoder(h.w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -238,7 +244,7 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 		Runs: []SARIFRun{{
 			Tool: SARIFTool{Driver: SARIFDriver{
 				Name:           "modhygiene",
-				Version:        version,
+				Version:        sarifToolVersion(version),
 				InformationURI: toolURI,
 				Rules:          rules,
 			}},
@@ -293,4 +299,18 @@ func sarifText(f *finding.Finding) string {
 		b.WriteString(f.Fix)
 	}
 	return b.String()
+}
+
+// sarifToolVersion drops the "v" of a Go module version, as SARIF wants
+// versions that start with a number; a version that still does not (a
+// development build) becomes 0.0.0-<version>.
+func sarifToolVersion(v string) string {
+	if v == "" {
+		return ""
+	}
+	v = strings.TrimPrefix(v, "v")
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		v = "0.0.0-" + v
+	}
+	return v
 }
