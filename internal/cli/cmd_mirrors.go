@@ -183,10 +183,7 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 
 	// MH009 on the environment as it came in, with --private standing for
 	// the private patterns it replaces.
-	in := envcheck.FromGoEnv(goenv)
-	if v := a.getenv("GONOSUMCHECK"); v != "" {
-		in = append(in, "GONOSUMCHECK="+v)
-	}
+	in := envcheck.Collect(goenv, a.env)
 	if f.private.set {
 		in = append(in, "GOPRIVATE="+f.private.val, "GONOSUMDB="+f.private.val)
 	}

@@ -22,8 +22,26 @@ import (
 const Rule = "MH009"
 
 // Vars are the variables Findings reads. Pass them to `go env -json` to get
-// the go command's view, including values written with `go env -w`.
+// the go command's view, including values written with `go env -w`; the go
+// command does not know GONOSUMCHECK, so take that one from the process
+// environment (see Collect).
 var Vars = []string{"GOSUMDB", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOINSECURE", "GOFLAGS", "GOPROXY"}
+
+// processOnly are variables of Vars that `go env` does not report.
+var processOnly = []string{"GONOSUMCHECK"}
+
+// Collect returns the environment for Findings: the go command's view
+// (the map from `go env -json Vars...`) plus the variables the go command
+// does not know, taken from env (the process environment as KEY=value).
+func Collect(goenv map[string]string, env []string) []string {
+	out := FromGoEnv(goenv)
+	for _, name := range processOnly {
+		if v := lookup(env, name); v != "" {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
 
 // publicHosts are hosts that serve many unrelated public modules: a
 // GOPRIVATE or GONOSUMDB pattern naming one of them whole turns checksum
@@ -86,8 +104,10 @@ func RequiredPaths(ws *workspace.Workspace) []string {
 // not checked against the requirements.
 //
 // Reported, from most to least serious:
-//   - GOSUMDB=off, GONOSUMCHECK set, GOINSECURE set, GOFLAGS with -insecure
-//     (error: checksum verification or TLS is off);
+//   - GOSUMDB=off, GOINSECURE set, GOFLAGS with -insecure (error: checksum
+//     verification or TLS is off);
+//   - GONOSUMCHECK set (warning: the go command ignores it, but it asks for
+//     verification to be skipped);
 //   - a GONOSUMDB or GOPRIVATE pattern that matches everything (`*`) or a
 //     whole public host such as github.com (warning);
 //   - GOPROXY=direct alone (warning: one fetch path, no fallback);
@@ -110,8 +130,8 @@ func Findings(env []string, required []string) []finding.Finding {
 			"unset GOSUMDB; go env -u GOSUMDB")
 	}
 	if v := get("GONOSUMCHECK"); v != "" {
-		add(finding.Error, "GONOSUMCHECK", fmt.Sprintf("GONOSUMCHECK=%s skips checksum checks; it exists for the go command's own tests", v),
-			"unset GONOSUMCHECK; go env -u GONOSUMCHECK")
+		add(finding.Warning, "GONOSUMCHECK", fmt.Sprintf("GONOSUMCHECK=%s asks to skip checksum checks; the go command does not read it, but it shows an intent to weaken verification that other settings may carry out", v),
+			"unset GONOSUMCHECK")
 	}
 	if v := strings.TrimSpace(get("GOINSECURE")); v != "" {
 		add(finding.Error, "GOINSECURE", fmt.Sprintf("GOINSECURE=%s lets modules matching it be fetched over plain HTTP or unverified TLS", v),

@@ -44,7 +44,7 @@ func TestFindings(t *testing.T) {
 		{name: "insecure", env: []string{"GOINSECURE=*.corp", "GONOSUMCHECK=1"},
 			want: []got{
 				{"GOINSECURE", finding.Error, "unset GOINSECURE; go env -u GOINSECURE"},
-				{"GONOSUMCHECK", finding.Error, "unset GONOSUMCHECK; go env -u GONOSUMCHECK"},
+				{"GONOSUMCHECK", finding.Warning, "unset GONOSUMCHECK"},
 			}},
 		{name: "goflags insecure", env: []string{"GOFLAGS=-mod=mod -insecure -trimpath"},
 			want: []got{{"GOFLAGS=-insecure", finding.Error, "export GOFLAGS='-mod=mod -trimpath'"}}},
@@ -104,5 +104,16 @@ func TestFromGoEnv(t *testing.T) {
 	got := FromGoEnv(map[string]string{"GOSUMDB": "off", "GOPROXY": "direct"})
 	if diff := cmp.Diff([]string{"GOPROXY=direct", "GOSUMDB=off"}, got); diff != "" {
 		t.Error(diff)
+	}
+}
+
+func TestCollect(t *testing.T) {
+	got := Collect(map[string]string{"GOSUMDB": "off", "GONOSUMCHECK": ""}, []string{"GONOSUMCHECK=1", "GOSUMDB=ignored"})
+	want := []string{"GONOSUMCHECK=", "GOSUMDB=off", "GONOSUMCHECK=1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Error(diff)
+	}
+	if fs := Findings(got, nil); len(fs) != 2 {
+		t.Errorf("got %d findings, want GOSUMDB and GONOSUMCHECK", len(fs))
 	}
 }
