@@ -219,7 +219,11 @@ func (a *app) changedLines(p ci.Platform) func(string, int) bool {
 	defer cancel()
 	c, err := ci.GitDiff(ctx, a.cwd, a.env, rv.BaseSHA)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "modhygiene: changed lines unknown, findings keep their order: %v\n", err)
+		hint := ""
+		if p == ci.GitHub {
+			hint = " (actions/checkout needs fetch-depth: 2 or more for the base commit)"
+		}
+		fmt.Fprintf(a.stderr, "modhygiene: changed lines unknown%s; findings keep their usual order: %v\n", hint, err)
 		return nil
 	}
 	return c.Has

@@ -63,3 +63,28 @@ func TestOutputsCannotInject(t *testing.T) {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
 }
+
+// TestSummaryStaysUnderTheLimit: a run far too large for a job summary is
+// cut under 1 MiB, says so, and keeps the counts and stage timings.
+func TestSummaryStaysUnderTheLimit(t *testing.T) {
+	var fs []finding.Finding
+	for i := 0; i < 20000; i++ {
+		fs = append(fs, finding.Finding{Rule: "MH005", Name: "cross-module-drift", Severity: finding.Warning,
+			Module: fmt.Sprintf("example.com/m%03d", i%50), File: fmt.Sprintf("m%03d/go.mod", i%50), Line: i/50 + 3,
+			Message: fmt.Sprintf("example.com/dep%05d at v1.%d.0 here and v1.%d.0 in example.com/other", i, i%7, i%11),
+			Fix:     fmt.Sprintf("go get example.com/dep%05d@v1.%d.0", i, i%11)})
+	}
+	var sum bytes.Buffer
+	run := &report.Run{Findings: fs, Stages: []report.Stage{{Name: "check", Status: "findings"}}}
+	if err := report.Replay(run, New(Options{Summary: &sum})); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Len() > 1<<20 || sum.Len() > DefaultSummaryLimit {
+		t.Errorf("summary is %d bytes", sum.Len())
+	}
+	for _, want := range []string{"This summary was cut", "| MH005 cross-module-drift | 0 | 20000 | 0 | 20000 |", "### Stages"} {
+		if !strings.Contains(sum.String(), want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+}
