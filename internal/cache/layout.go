@@ -29,8 +29,10 @@ func escape(p, v string) (string, string, error) {
 }
 
 // downloadExts are the files of a version in cache/download/PATH/@v that are
-// worth saving; .lock and .partial are the go command's work in progress.
-var downloadExts = []string{".info", ".mod", ".zip", ".ziphash"}
+// saved: everything but .partial, the go command's work in progress (the
+// empty .lock files are kept so that a restored cache is the same byte for
+// byte).
+var downloadExts = []string{".info", ".lock", ".mod", ".zip", ".ziphash"}
 
 // units returns the slash-separated paths, relative to the module cache,
 // of what exists for v: its cache/download files and its extracted tree.
@@ -43,7 +45,7 @@ func units(root string, v Version) []string {
 	var out []string
 	dl := path.Join("cache/download", ep, "@v")
 	for _, ext := range downloadExts {
-		if v.ModOnly && (ext == ".zip" || ext == ".ziphash") {
+		if v.ModOnly && (ext == ".zip" || ext == ".ziphash" || ext == ".lock") {
 			continue
 		}
 		u := path.Join(dl, ev+ext)

@@ -105,8 +105,8 @@ type PruneResult struct {
 
 // Prune removes from the module cache at root every module version that
 // keep does not name: extracted trees and cache/download files (a version
-// named only by its go.mod keeps its .info and .mod). Other parts of the
-// cache (sumdb, vcs, lists) are left alone. With dryRun nothing is removed.
+// named only by its go.mod keeps its .info and .mod), and the proxy's
+// version lists. Other parts of the cache (sumdb, vcs) are left alone. With dryRun nothing is removed.
 func Prune(root string, keep []Version, dryRun bool) (*PruneResult, error) {
 	type pv struct{ p, v string }
 	want := map[pv]Version{}
@@ -183,18 +183,23 @@ func Prune(root string, keep []Version, dryRun bool) (*PruneResult, error) {
 		}
 		rel, _ := filepath.Rel(dl, filepath.Dir(filepath.Dir(p)))
 		name := d.Name()
+		r, _ := filepath.Rel(root, p)
+		if name == "list" {
+			// The proxy's version list is not a module version; the go
+			// command fetches it again when it needs it.
+			return remove(filepath.ToSlash(r))
+		}
 		ext := path.Ext(name)
 		switch ext {
 		case ".info", ".mod", ".zip", ".ziphash", ".lock", ".partial":
 		default:
-			return nil // "list" and anything unknown stay
+			return nil // anything unknown stays
 		}
 		ev := strings.TrimSuffix(name, ext)
 		v, ok := want[pv{filepath.ToSlash(rel), ev}]
 		if ok && !(v.ModOnly && (ext == ".zip" || ext == ".ziphash")) {
 			return nil
 		}
-		r, _ := filepath.Rel(root, p)
 		return remove(filepath.ToSlash(r))
 	})
 	return res, err
