@@ -142,6 +142,13 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	if err != nil {
 		return exitcode.UsageError(fmt.Errorf("--candidates: %w", err))
 	}
+	if ci.Detect(a.getenv) == ci.GitHub {
+		// A company proxy's URL may carry credentials; the runner hides
+		// them from every later line of the log.
+		for _, c := range cands {
+			ci.MaskURL(a.stderr, c.URL)
+		}
+	}
 	private := goenv["GONOPROXY"] // the go command's default is GOPRIVATE
 	if f.private.set {
 		private = f.private.val

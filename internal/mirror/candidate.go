@@ -20,12 +20,13 @@ type Candidate struct {
 	URL string `json:"url"`
 }
 
-// Label returns the name, or the URL when there is none.
+// Label returns the name, or the URL (its password redacted) when there is
+// none.
 func (c Candidate) Label() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return c.URL
+	return Redact(c.URL)
 }
 
 // base returns the URL without a trailing slash, for building request URLs.

@@ -164,7 +164,7 @@ func WriteTable(w io.Writer, d *Decision) error {
 		if sum == "" {
 			sum = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(r.Name), r.URL, r.Status, lat, sum, r.Error)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(r.Name), Redact(r.URL), r.Status, lat, sum, r.Error)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -176,12 +176,12 @@ func WriteTable(w io.Writer, d *Decision) error {
 		}
 	}
 	if d.GOPROXY != "" {
-		fmt.Fprintf(&b, "\nGOPROXY=%s\n", d.GOPROXY)
+		fmt.Fprintf(&b, "\nGOPROXY=%s\n", redactList(d.GOPROXY))
 	} else {
 		b.WriteString("\nGOPROXY unchanged\n")
 	}
 	if d.GOSUMDB != "" {
-		fmt.Fprintf(&b, "GOSUMDB=%s\n", d.GOSUMDB)
+		fmt.Fprintf(&b, "GOSUMDB=%s\n", redactList(d.GOSUMDB))
 	}
 	for _, n := range d.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
@@ -205,4 +205,20 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// redactList redacts every URL in a GOPROXY or GOSUMDB value.
+func redactList(v string) string {
+	var b strings.Builder
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '|' || v[i] == ',' || v[i] == ' ' {
+			b.WriteString(Redact(v[start:i]))
+			if i < len(v) {
+				b.WriteByte(v[i])
+			}
+			start = i + 1
+		}
+	}
+	return b.String()
 }

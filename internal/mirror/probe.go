@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -261,7 +262,7 @@ func (p *Prober) get(ctx context.Context, u string) (status int, body []byte, d 
 		if ctx.Err() != nil {
 			what = "body stalled"
 		}
-		return resp.StatusCode, nil, d, &reqError{badAnswer, fmt.Errorf("GET %s: %s: %w", u, what, describe(ctx, err))}
+		return resp.StatusCode, nil, d, &reqError{badAnswer, fmt.Errorf("GET %s: %s: %w", Redact(u), what, describe(ctx, err))}
 	}
 	return resp.StatusCode, body, d, nil
 }
@@ -271,11 +272,9 @@ func describe(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return errors.New("no answer before the timeout")
 	}
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil && strings.HasPrefix(err.Error(), "Get ") {
-			return inner
-		}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err // the message without the URL, which may hold credentials
 	}
 	return err
 }
@@ -296,17 +295,17 @@ func (p *Prober) fetchInfo(ctx context.Context, c Candidate, m module.Version) (
 		return 0, rerr
 	}
 	if status != http.StatusOK {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", u, status, http.StatusText(status))}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", Redact(u), status, http.StatusText(status))}
 	}
 	var info struct {
 		Version string
 		Time    time.Time
 	}
 	if err := json.Unmarshal(body, &info); err != nil {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: not a version .info: %v", u, err)}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: not a version .info: %v", Redact(u), err)}
 	}
 	if info.Version != m.Version {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: .info names version %q, want %q", u, info.Version, m.Version)}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: .info names version %q, want %q", Redact(u), info.Version, m.Version)}
 	}
 	return d, nil
 }
@@ -327,7 +326,7 @@ func (p *Prober) fetchSupported(ctx context.Context, c Candidate) (time.Duration
 	case http.StatusOK, http.StatusNotFound, http.StatusGone:
 		return d, nil
 	}
-	return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", u, status, http.StatusText(status))}
+	return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", Redact(u), status, http.StatusText(status))}
 }
 
 // sumdbSupported asks <proxy>/sumdb/<name>/supported.
@@ -366,4 +365,14 @@ func SumDBName(gosumdb string) string {
 	}
 	name, _, _ := strings.Cut(f[0], "+")
 	return name
+}
+
+// Redact returns raw with the password of its user information replaced by
+// "xxxxx", for printing a proxy URL that carries credentials.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
