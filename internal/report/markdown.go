@@ -212,7 +212,7 @@ func cell(s string) string {
 func code(s string) string {
 	s = strings.NewReplacer("|", "\\|", "\r", " ", "\n", " ").Replace(s)
 	if strings.Contains(s, "`") {
-		return "``" + s + "``"
+		return "`` " + s + " ``"
 	}
 	return "`" + s + "`"
 }

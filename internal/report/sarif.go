@@ -194,6 +194,11 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 		index[id] = i
 		rules = append(rules, sarifRule(id, fs))
 	}
+	// A run compared with a baseline marks every result new or unchanged.
+	compared := false
+	for _, f := range fs {
+		compared = compared || f.Existing
+	}
 	results := []SARIFResult{}
 	for _, f := range fs {
 		fp := f.Fingerprint
@@ -216,8 +221,11 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 			}
 			r.Locations = []SARIFLocation{loc}
 		}
-		if f.Existing {
+		switch {
+		case f.Existing:
 			r.BaselineState = "unchanged"
+		case compared:
+			r.BaselineState = "new"
 		}
 		props := map[string]any{}
 		if f.Module != "" {
