@@ -408,3 +408,18 @@ describe('fallback build', () => {
     assert.ok(host.hits.get(`/acme/modhygiene/releases/download/v0.0.1/${ASSET}`) >= 1);
   });
 });
+
+test('the shim uses node built-ins only (no npm dependencies)', () => {
+  const { builtinModules } = require('node:module');
+  const files = ['lib.js', 'main.js', 'post.js'];
+  for (const f of files) {
+    const src = fs.readFileSync(path.join(ACTION_DIR, f), 'utf8');
+    for (const [, spec] of src.matchAll(/require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const name = spec.replace(/^node:/, '');
+      assert.ok(spec.startsWith('./') || builtinModules.includes(name), `${f} requires ${spec}`);
+    }
+    assert.doesNotMatch(src, /^\s*import\s/m, `${f} is CommonJS`);
+  }
+  assert.ok(!fs.existsSync(path.join(ACTION_DIR, 'node_modules')));
+  assert.ok(!fs.existsSync(path.join(ACTION_DIR, 'package.json')) || !JSON.parse(fs.readFileSync(path.join(ACTION_DIR, 'package.json'))).dependencies);
+});
