@@ -141,7 +141,7 @@ func TestDownloadThroughChosenChain(t *testing.T) {
 	proxyDir, root := t.TempDir(), t.TempDir()
 	writeFixtures(t, proxyDir, root, n)
 	first, firstURL := newFileProxy(t, proxyDir, 0)
-	second, secondURL := newFileProxy(t, proxyDir, 20*time.Millisecond)
+	second, secondURL := newFileProxy(t, proxyDir, 150*time.Millisecond)
 	_, brokenURL := newFileProxy(t, t.TempDir(), 0) // empty: 404 for every module
 
 	ws, err := workspace.Discover(root)
