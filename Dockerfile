@@ -24,6 +24,9 @@ LABEL org.opencontainers.image.title="modhygiene" \
 # The official Go images pin GOTOOLCHAIN=local; a repository whose go line asks for a newer Go
 # must get that toolchain, as it would on a developer's machine.
 ENV GOTOOLCHAIN=auto
+# A mounted or CI-cloned repository is often owned by another user than the container's: let git
+# (and the go command's VCS lookups) work in it.
+RUN git config --system --add safe.directory '*'
 COPY --from=build /out/modhygiene /usr/local/bin/modhygiene
 WORKDIR /src
 ENTRYPOINT ["modhygiene"]
