@@ -130,13 +130,22 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	}
 
 	r := a.goRunner()
+	var (
+		defs    mirror.GoDefaults
+		defsErr error
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		defs, defsErr = mirror.Defaults(ctx, r, dir)
+	}()
 	goenv, err := r.GoEnv(ctx, dir, append(envcheck.Vars, "GONOPROXY")...)
+	<-done
 	if err != nil {
 		return exitcode.FailureError(err)
 	}
-	defs, err := mirror.Defaults(ctx, r, dir)
-	if err != nil {
-		return exitcode.FailureError(err)
+	if defsErr != nil {
+		return exitcode.FailureError(defsErr)
 	}
 	cands, err := mirror.Candidates(f.candidates, mirror.Sources{Current: goenv["GOPROXY"], Default: defs.GOPROXY})
 	if err != nil {
