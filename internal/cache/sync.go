@@ -288,6 +288,16 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 		opts.warn("cache: %s: save to %s: %v", set.Name, st, err)
 		return res
 	}
+	empty := true
+	for _, sh := range set.Shards {
+		empty = empty && len(sh.Units) == 0
+	}
+	if empty {
+		// Nothing of the current graphs is in the cache: an empty entry
+		// would only make later restores report a hit.
+		res.Status = Skipped
+		return res
+	}
 	m := &Manifest{Format: Format, Key: set.Key, Created: time.Now().UTC()}
 	entries := make([]*ShardEntry, len(set.Shards))
 	var mu sync.Mutex

@@ -357,6 +357,8 @@ func (a *app) cacheSaveStage(ctx context.Context, c *cacheFlags) (*report.Stage,
 	switch {
 	case res.UpToDate:
 		stage.Summary = fmt.Sprintf("module cache up to date in %s", st)
+	case res.Status == cache.Skipped:
+		stage.Status, stage.Summary = "skipped", fmt.Sprintf("nothing to save: GOMODCACHE %s holds none of the module versions go.sum names", e.modCache)
 	case res.Status == cache.Hit:
 		stage.Summary = fmt.Sprintf("module cache saved to %s: %d of %d shards uploaded (%s, %d files), %d reused", st, res.Uploaded, res.Shards, humanBytes(res.Bytes), res.Files, res.Reused)
 	default:
