@@ -3,10 +3,13 @@
 //
 // The binary comes from the release asset for the action's version
 // (modhygiene_<os>_<arch>[.exe], verified against the release's
-// checksums.txt) and, failing that, from `go build` of the action's own
-// source into the runner's tool cache. Either way it is kept in
+// checksums.txt; for a moving tag such as v1, the latest release if it is a
+// v1 release) and, failing that, from `go build` of the action's own source
+// (keyed by the commit when the action is pinned by SHA, else by a hash of
+// its Go sources). Either way it is kept in
 // RUNNER_TOOL_CACHE/modhygiene/<version or commit>/<arch>/ so that later
-// steps and jobs on the same runner reuse it.
+// steps and jobs on the same runner reuse it. A checksum mismatch is never
+// run: the shim warns and builds from source instead.
 //
 // Only node's built-in modules are used: no npm dependencies.
 
