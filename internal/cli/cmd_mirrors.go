@@ -139,7 +139,7 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 		defer close(done)
 		defs, defsErr = mirror.Defaults(ctx, r, dir)
 	}()
-	goenv, err := r.GoEnv(ctx, dir, append(envcheck.Vars, "GONOPROXY")...)
+	goenv, err := r.GoEnv(ctx, dir, append(append([]string(nil), envcheck.Vars...), "GONOPROXY")...)
 	<-done
 	if err != nil {
 		return exitcode.FailureError(err)
