@@ -247,7 +247,7 @@ func TestGitLabInclude(t *testing.T) {
 	if !strings.HasPrefix(cmd, "modhygiene run ") {
 		t.Errorf("script runs %q, want modhygiene run", cmd)
 	}
-	for _, want := range []string{"--fail-on warning", `--dir "."`, "gl-code-quality-report.json", "modhygiene.env"} {
+	for _, want := range []string{"--fail-on warning", `--dir "."`, "gl-code-quality-report.json", "modhygiene-mirrors.env"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("script %q lacks %q", cmd, want)
 		}
