@@ -83,10 +83,16 @@ func TestMask(t *testing.T) {
 }
 
 func TestSecretEnv(t *testing.T) {
-	got := SecretEnv([]string{"GITHUB_TOKEN=x", "GITLAB_TOKEN=", "HOME=/h", "AWS_SECRET_ACCESS_KEY=k", "INPUT_GITHUB-TOKEN=t", "DB_PASSWORD=p", "TOKENS_URL=u"})
-	want := []string{"AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN"}
+	env := []string{"GITHUB_TOKEN=ghs_x", "GITLAB_TOKEN=", "HOME=/h", "AWS_SECRET_ACCESS_KEY=kkkk", "INPUT_GITHUB-TOKEN=tttt", "DB_PASSWORD=pppp", "TOKENS_URL=u",
+		"ACTIONS_RUNTIME_TOKEN=runner", "GOPROXY=https://me:s3cret@athens.example|https://proxy.example,direct", "GOSUMDB=sum.golang.org https://u:p2@sum.example", "X_TOKEN=abc"}
+	got := SecretEnv(env)
+	want := []string{"AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "X_TOKEN"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("SecretEnv (-want +got):\n%s", diff)
+	}
+	vals := SecretValues(env)
+	if diff := cmp.Diff([]string{"kkkk", "pppp", "ghs_x", "tttt", "s3cret"}, vals); diff != "" {
+		t.Errorf("SecretValues (-want +got):\n%s", diff)
 	}
 }
 

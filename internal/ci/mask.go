@@ -78,13 +78,14 @@ func MaskURL(w io.Writer, raw string) error {
 
 // SecretEnv lists the names in env (KEY=VALUE entries) whose values are
 // secrets: tokens, passwords and secret keys, by the usual naming
-// (GITHUB_TOKEN, GITLAB_TOKEN, ACTIONS_RUNTIME_TOKEN, *_SECRET_ACCESS_KEY,
-// *_PASSWORD, INPUT_TOKEN ...), with a non-empty value. The result is sorted.
+// (GITHUB_TOKEN, GITLAB_TOKEN, *_SECRET_ACCESS_KEY, *_PASSWORD, INPUT_TOKEN
+// ...), with a non-empty value. The runner's own ACTIONS_* tokens are left
+// out: the runner masks them itself. The result is sorted.
 func SecretEnv(env []string) []string {
 	var names []string
 	for _, kv := range env {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || v == "" || !secretName(k) {
+		if !ok || v == "" || !secretName(k) || strings.HasPrefix(strings.ToUpper(k), "ACTIONS_") {
 			continue
 		}
 		names = append(names, k)
@@ -92,6 +93,47 @@ func SecretEnv(env []string) []string {
 	sort.Strings(names)
 	return names
 }
+
+// SecretValues returns the secrets in env: the values of SecretEnv, and the
+// passwords and signatures in the URLs of GOPROXY and GOSUMDB (a company
+// proxy is often https://user:token@proxy.example). Duplicates are dropped,
+// and so are values shorter than MinSecret: masking them would hide ordinary
+// text all over the log.
+func SecretValues(env []string) []string {
+	get := func(name string) string {
+		val := ""
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+				val = v
+			}
+		}
+		return val
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if len(s) >= MinSecret && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, name := range SecretEnv(env) {
+		add(get(name))
+	}
+	for _, list := range []string{get("GOPROXY"), get("GOSUMDB")} {
+		for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == '|' || r == ' ' }) {
+			if strings.Contains(f, "://") {
+				for _, s := range URLSecrets(f) {
+					add(s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// MinSecret is the length below which SecretValues ignores a value.
+const MinSecret = 4
 
 func secretName(k string) bool {
 	u := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(k), "INPUT_"))

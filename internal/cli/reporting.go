@@ -259,14 +259,15 @@ func (a *app) gitlabNote(changed func(string, int) bool, verdict *report.Counts,
 	})
 }
 
-// maskSecrets asks the GitHub runner to mask the values of secret-looking
-// variables (tokens, passwords, secret keys) before anything can print them.
+// maskSecrets asks the GitHub runner to mask the secrets of the
+// environment (tokens, passwords, secret keys, credentials in GOPROXY) before
+// anything can print them; the runner masks its own ACTIONS_* tokens.
 func (a *app) maskSecrets() {
 	if ci.Detect(a.getenv) != ci.GitHub {
 		return
 	}
-	for _, name := range ci.SecretEnv(a.env) {
-		ci.Mask(a.stderr, a.getenv(name))
+	for _, s := range ci.SecretValues(a.env) {
+		ci.Mask(a.stderr, s)
 	}
 }
 
