@@ -42,8 +42,9 @@ func NewClient(apiURL, token string, hc *http.Client) (*gl.Client, error) {
 // lists the notes, 100 a page, and updates the first one that is not a
 // system note and holds Marker; otherwise it creates one. body must contain
 // Marker for a later run to find it. It returns the note's ID and whether it
-// was created.
-func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, body string) (id int64, created bool, err error) {
+// was created. With create false it only updates: when no note exists it
+// returns 0, false, nil.
+func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, body string, create bool) (id int64, created bool, err error) {
 	opt := &gl.ListMergeRequestNotesOptions{ListOptions: gl.ListOptions{PerPage: perPage, Page: 1}}
 	for {
 		notes, resp, err := c.Notes.ListMergeRequestNotes(project, mr, opt, gl.WithContext(ctx))
@@ -63,6 +64,9 @@ func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, bod
 			break
 		}
 		opt.Page = resp.NextPage
+	}
+	if !create {
+		return 0, false, nil
 	}
 	n, _, err := c.Notes.CreateMergeRequestNote(project, mr, &gl.CreateMergeRequestNoteOptions{Body: &body}, gl.WithContext(ctx))
 	if err != nil {
@@ -127,11 +131,19 @@ func (r *NoteReporter) Body() string {
 	})
 }
 
-// Flush creates or updates the note.
+// Flush creates or updates the note. A clean run updates an existing note
+// (so that it says the findings are gone) but creates none.
 func (r *NoteReporter) Flush() error {
-	id, created, err := UpsertNote(r.ctx, r.opt.Client, r.opt.Project, r.opt.MergeRequest, r.Body())
+	clean := len(r.col.Run.Findings) == 0
+	id, created, err := UpsertNote(r.ctx, r.opt.Client, r.opt.Project, r.opt.MergeRequest, r.Body(), !clean)
 	if err != nil {
 		return err
+	}
+	if id == 0 {
+		if r.opt.Log != nil {
+			fmt.Fprintf(r.opt.Log, "modhygiene: gitlab: no findings and no earlier note on merge request !%d; nothing posted\n", r.opt.MergeRequest)
+		}
+		return nil
 	}
 	if r.opt.Log != nil {
 		verb := "updated"

@@ -41,7 +41,7 @@ func TestUpsertNotePagesAndUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker+"\nnew body")
+	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker+"\nnew body", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,31 @@ func TestUpsertNoteError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := UpsertNote(context.Background(), c, "7", 3, Marker); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, _, err := UpsertNote(context.Background(), c, "7", 3, Marker, true); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("UpsertNote with a bad token = %v, want a 401 error", err)
+	}
+}
+
+func TestCleanRunCreatesNoNoteButUpdatesOne(t *testing.T) {
+	fake, srv := newFake(t)
+	c, err := NewClient(srv.URL+"/api/v4", "glpat-test", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := &report.Run{Header: report.Header{Command: "check"}}
+	var log strings.Builder
+	if err := report.Replay(clean, NewNoteReporter(context.Background(), Options{Client: c, Project: "7", MergeRequest: 1, Log: &log})); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Notes("7", 1); len(n) != 0 || !strings.Contains(log.String(), "nothing posted") {
+		t.Fatalf("clean run posted %v; log %q", n, log.String())
+	}
+	old := fake.Add("7", 1, Marker+"\n1 finding", false)
+	if err := report.Replay(clean, NewNoteReporter(context.Background(), Options{Client: c, Project: "7", MergeRequest: 1})); err != nil {
+		t.Fatal(err)
+	}
+	n := fake.Notes("7", 1)
+	if len(n) != 1 || n[0].ID != old.ID || !strings.Contains(n[0].Body, "0 findings") {
+		t.Errorf("clean run did not update the note: %+v", n)
 	}
 }
