@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -263,5 +264,24 @@ func TestFindReview(t *testing.T) {
 	}
 	if _, err := FindReview(GitLab, envFunc("CI_MERGE_REQUEST_IID", "x"), read); err == nil {
 		t.Error("bad IID accepted")
+	}
+}
+
+func TestColor(t *testing.T) {
+	var b bytes.Buffer
+	if Color(&b, envFunc()) || IsTerminal(&b) {
+		t.Error("a buffer is not a terminal")
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// /dev/null is a character device, like a terminal.
+	if !Color(f, envFunc()) {
+		t.Error("character device: no colour")
+	}
+	if Color(f, envFunc("NO_COLOR", "1")) || Color(f, envFunc("TERM", "dumb")) {
+		t.Error("NO_COLOR or TERM=dumb ignored")
 	}
 }

@@ -1,5 +1,10 @@
 package ci
 
+import (
+	"io"
+	"os"
+)
+
 // Platform is where modhygiene runs.
 type Platform int
 
@@ -41,4 +46,24 @@ func Detect(getenv func(string) string) Platform {
 		return GitLab
 	}
 	return Local
+}
+
+// IsTerminal reports whether w is a character device (a person's terminal),
+// where colour and live progress are welcome.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Color reports whether text written to w may use ANSI colour: w is a
+// terminal and neither NO_COLOR nor TERM=dumb says otherwise.
+func Color(w io.Writer, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	return IsTerminal(w)
 }

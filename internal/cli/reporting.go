@@ -294,14 +294,4 @@ func markBaseline(path string, fs []finding.Finding) error {
 
 // color reports whether text output may use colour: stdout is a terminal
 // and NO_COLOR is not set.
-func (a *app) color() bool {
-	if a.getenv("NO_COLOR") != "" || a.getenv("TERM") == "dumb" {
-		return false
-	}
-	f, ok := a.stdout.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+func (a *app) color() bool { return ci.Color(a.stdout, a.getenv) }
