@@ -80,8 +80,8 @@ environment's private patterns are kept (and not exported).
 Exports: github appends to $GITHUB_ENV, gitlab writes a dotenv file for
 artifacts: reports: dotenv (--dotenv), shell prints export lines for eval,
 json prints the decision with every measurement; auto picks github or
-gitlab in their CI, else shell. The candidate table always prints: on
-stderr when stdout carries shell or json, else on stdout.
+gitlab in their CI, else shell. The candidate table always prints; it and
+the findings go to stderr when stdout carries shell or json, else to stdout.
 
 MH009 findings report an environment that weakens checksum verification or
 relies on one fetch path (GOSUMDB=off, GOINSECURE, wide GOPRIVATE or
