@@ -2,7 +2,6 @@ package tidy
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -33,11 +31,9 @@ type memo struct {
 	env string // the relevant environment, rendered once
 }
 
-func newMemo(ctx context.Context, r *gocmd.Runner, dir string) *memo {
-	vals, err := r.GoEnv(ctx, "", memoEnv...)
-	if err != nil {
-		return nil // without the Go version no key is safe: no memo
-	}
+// newMemo returns a memo in dir for the go command's environment vals
+// (which must hold memoEnv).
+func newMemo(vals map[string]string, dir string) *memo {
 	var b strings.Builder
 	for _, k := range memoEnv {
 		fmt.Fprintf(&b, "%s=%s\n", k, vals[k])

@@ -71,32 +71,59 @@ type Event struct {
 // when the run itself could not proceed (the context was cancelled).
 func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Options) ([]Result, error) {
 	t := &tidier{r: r, opt: opt, env: []string{"GOWORK=off"}}
-	if opt.MemoDir != "" {
-		t.memo = newMemo(ctx, r, opt.MemoDir)
-	}
-	if !opt.NoPrefetch {
-		t.prefetch(ctx, ws.Modules)
+	goenv, err := r.GoEnv(ctx, "", append([]string{"GOMODCACHE"}, memoEnv...)...)
+	if err == nil {
+		t.modCache = goenv["GOMODCACHE"]
+		if opt.MemoDir != "" {
+			t.memo = newMemo(goenv, opt.MemoDir)
+		}
 	}
 	results := make([]Result, len(ws.Modules))
+	keys := make([]string, len(ws.Modules))
+	var pending []int
+	for i, m := range ws.Modules {
+		start := time.Now()
+		if t.memo != nil {
+			keys[i] = t.memo.key(m)
+			if keys[i] != "" && t.memo.has(keys[i]) {
+				results[i] = Result{Module: m, Status: Tidy, Memo: true, Duration: time.Since(start)}
+				t.report(Event{Module: m, Done: true, Result: &results[i]})
+				continue
+			}
+		}
+		pending = append(pending, i)
+	}
+	if !opt.NoPrefetch && len(pending) > 0 {
+		t.prefetch(ctx, pick(ws.Modules, pending))
+	}
 	jobs := opt.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
-	for i, m := range ws.Modules {
+	for _, i := range pending {
+		m := ws.Modules[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t.report(Event{Module: m})
-			results[i] = t.module(ctx, m)
+			results[i] = t.module(ctx, m, keys[i])
 			t.report(Event{Module: m, Done: true, Result: &results[i]})
 		}()
 	}
 	wg.Wait()
 	return results, ctx.Err()
+}
+
+func pick(mods []*workspace.Module, idx []int) []*workspace.Module {
+	out := make([]*workspace.Module, len(idx))
+	for j, i := range idx {
+		out[j] = mods[i]
+	}
+	return out
 }
 
 type tidier struct {
@@ -105,6 +132,8 @@ type tidier struct {
 	env  []string
 	memo *memo
 	mu   sync.Mutex
+	// modCache is GOMODCACHE, "" when unknown.
+	modCache string
 }
 
 func (t *tidier) report(e Event) {
@@ -116,15 +145,8 @@ func (t *tidier) report(e Event) {
 	t.opt.Progress(e)
 }
 
-func (t *tidier) module(ctx context.Context, m *workspace.Module) Result {
+func (t *tidier) module(ctx context.Context, m *workspace.Module, key string) Result {
 	start := time.Now()
-	key := ""
-	if t.memo != nil {
-		key = t.memo.key(m)
-		if key != "" && t.memo.has(key) {
-			return Result{Module: m, Status: Tidy, Memo: true, Duration: time.Since(start)}
-		}
-	}
 	var res Result
 	if t.opt.Fix {
 		res = t.fix(ctx, m)
@@ -132,11 +154,13 @@ func (t *tidier) module(ctx context.Context, m *workspace.Module) Result {
 		res = t.check(ctx, m)
 	}
 	res.Module, res.Duration = m, time.Since(start)
-	if t.memo != nil && res.Status == Tidy {
-		t.memo.put(key)
-	}
-	if t.memo != nil && res.Status == Fixed {
-		t.memo.put(t.memo.key(m))
+	if t.memo != nil {
+		switch res.Status {
+		case Tidy:
+			t.memo.put(key)
+		case Fixed:
+			t.memo.put(t.memo.key(m)) // the key of the files as fixed
+		}
 	}
 	return res
 }
