@@ -114,12 +114,19 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 			f.Close()
 		}
 	}()
+	// The CI platform's files (job summary, step outputs) are soft: a
+	// problem with them is a warning.
+	var softFiles []*os.File
 	create := func(path string, flags int) (*os.File, error) {
 		f, err := os.OpenFile(path, flags, 0o644)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, f)
+		if flags&os.O_APPEND != 0 {
+			softFiles = append(softFiles, f)
+		} else {
+			files = append(files, f)
+		}
 		return f, nil
 	}
 	trunc := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -191,6 +198,11 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 	}
 	for _, s := range soft {
 		if err := report.Replay(run, s); err != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+		}
+	}
+	for _, f := range softFiles {
+		if err := f.Close(); err != nil {
 			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
 		}
 	}
