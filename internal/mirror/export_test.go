@@ -3,6 +3,8 @@ package mirror
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +183,39 @@ GOPROXY=https://near.example|direct
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// TestWriteShellEval evaluates the export lines in a real POSIX shell:
+// hostile values come back byte for byte and run nothing.
+func TestWriteShellEval(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	values := []string{
+		"https://a.example/|direct",
+		`it's $(touch pwned) and ` + "`touch pwned2`" + `; echo "x" \ $HOME`,
+		"",
+		"'''",
+	}
+	for _, v := range values {
+		var b bytes.Buffer
+		if err := WriteShell(&b, []Var{{"GOPRIVATE", v}}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(sh, "-c", b.String()+`printf '%s' "$GOPRIVATE"`)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%q: %v", b.String(), err)
+		}
+		if string(out) != v {
+			t.Errorf("eval of %q gave %q, want %q", b.String(), out, v)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("evaluating the exports ran commands: %v", entries)
 	}
 }
