@@ -67,13 +67,19 @@ func Markdown(run *Run, opt MarkdownOptions) string {
 	}
 
 	if len(run.Stages) > 0 {
-		tail.WriteString("### Stages\n\n| stage | status | time | previous run | summary |\n|---|---|--:|--:|---|\n")
+		tail.WriteString("### Stages\n\n| stage | status | time | previous run | change | summary |\n|---|---|--:|--:|--:|---|\n")
 		for _, s := range run.Stages {
-			prev := ""
+			prev, change := "", ""
 			if s.Previous > 0 {
 				prev = FormatDuration(s.Previous)
+				d := s.Duration - s.Previous
+				sign := "+"
+				if d < 0 {
+					sign, d = "−", -d
+				}
+				change = fmt.Sprintf("%s%s (%s%d%%)", sign, FormatDuration(d), sign, int(float64(d)*100/float64(s.Previous)+0.5))
 			}
-			fmt.Fprintf(&tail, "| %s | %s | %s | %s | %s |\n", cell(s.Name), cell(s.Status), FormatDuration(s.Duration), prev, cell(s.Summary))
+			fmt.Fprintf(&tail, "| %s | %s | %s | %s | %s | %s |\n", cell(s.Name), cell(s.Status), FormatDuration(s.Duration), prev, change, cell(s.Summary))
 		}
 		tail.WriteString("\n")
 	}
