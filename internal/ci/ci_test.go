@@ -285,3 +285,17 @@ func TestColor(t *testing.T) {
 		t.Error("NO_COLOR or TERM=dumb ignored")
 	}
 }
+
+func TestDefaultReporters(t *testing.T) {
+	if r := DefaultReporters(GitHub); !r.Annotations || !r.Summary || !r.Outputs || r.CodeQuality || r.Note {
+		t.Errorf("github: %+v", r)
+	}
+	if r := DefaultReporters(GitLab); r.Annotations || !r.CodeQuality || !r.Note {
+		t.Errorf("gitlab: %+v", r)
+	}
+	for _, p := range []Platform{Local, PreCommit} {
+		if r := DefaultReporters(p); r != (Reporters{}) {
+			t.Errorf("%v: %+v", p, r)
+		}
+	}
+}

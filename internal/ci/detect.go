@@ -67,3 +67,26 @@ func Color(w io.Writer, getenv func(string) string) bool {
 	}
 	return IsTerminal(w)
 }
+
+// Reporters says which CI reporters run besides the format on stdout.
+type Reporters struct {
+	// Annotations, Summary and Outputs are GitHub's workflow-command
+	// annotations, job summary and step outputs.
+	Annotations, Summary, Outputs bool
+	// CodeQuality is GitLab's Code Quality file; Note the merge-request note.
+	CodeQuality, Note bool
+}
+
+// DefaultReporters picks the reporters for a platform: on GitHub,
+// annotations, the job summary and the step outputs; on GitLab, the Code
+// Quality file and the merge-request note; elsewhere (a terminal,
+// pre-commit) none: the text on stdout is the report.
+func DefaultReporters(p Platform) Reporters {
+	switch p {
+	case GitHub:
+		return Reporters{Annotations: true, Summary: true, Outputs: true}
+	case GitLab:
+		return Reporters{CodeQuality: true, Note: true}
+	}
+	return Reporters{}
+}

@@ -136,8 +136,9 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 	if rf.ciReport != "off" {
 		platform = ci.Detect(a.getenv)
 	}
+	use := ci.DefaultReporters(platform)
 	cq := rf.codequalityFile
-	if cq == "" && platform == ci.GitLab {
+	if cq == "" && use.CodeQuality {
 		cq = defaultCodeQualityFile
 		if d := a.getenv("CI_PROJECT_DIR"); d != "" {
 			cq = filepath.Join(d, cq)
@@ -167,10 +168,12 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 	if platform == ci.GitHub || platform == ci.GitLab {
 		changed = a.changedLines(platform)
 	}
-	switch platform {
-	case ci.GitHub:
-		opt := github.Options{Annotations: a.stderr, Changed: changed, Verdict: &verdict, FailOn: failOn}
-		if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+	if use.Annotations || use.Summary || use.Outputs {
+		opt := github.Options{Changed: changed, Verdict: &verdict, FailOn: failOn}
+		if use.Annotations {
+			opt.Annotations = a.stderr
+		}
+		if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" && use.Summary {
 			f, err := create(p, appnd)
 			if err != nil {
 				fmt.Fprintf(a.stderr, "modhygiene: warning: job summary: %v\n", err)
@@ -178,7 +181,7 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 				opt.Summary = f
 			}
 		}
-		if p := a.getenv("GITHUB_OUTPUT"); p != "" {
+		if p := a.getenv("GITHUB_OUTPUT"); p != "" && use.Outputs {
 			f, err := create(p, appnd)
 			if err != nil {
 				fmt.Fprintf(a.stderr, "modhygiene: warning: step outputs: %v\n", err)
@@ -187,7 +190,8 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 			}
 		}
 		soft = append(soft, github.New(opt))
-	case ci.GitLab:
+	}
+	if use.Note {
 		if n := a.gitlabNote(changed, &verdict, failOn); n != nil {
 			soft = append(soft, n)
 		}
