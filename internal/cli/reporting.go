@@ -165,7 +165,7 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 	// Reporters whose failure is a warning, not a failed run.
 	var soft []report.Handler
 	var changed func(string, int) bool
-	if platform == ci.GitHub || platform == ci.GitLab {
+	if (platform == ci.GitHub || platform == ci.GitLab) && len(run.Findings) > 0 {
 		changed = a.changedLines(platform)
 	}
 	if use.Annotations || use.Summary || use.Outputs {
