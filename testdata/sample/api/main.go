@@ -1,0 +1,5 @@
+package main
+
+import "example.org/sample/lib"
+
+func main() { println(lib.Greeting()) }

@@ -1,0 +1,3 @@
+module example.org/sample/lib
+
+go 1.22
