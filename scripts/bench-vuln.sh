@@ -47,7 +47,7 @@ echo "database: $(basename "$db") ($(ls "$db/ID" | wc -l) entries)"
 # field FILE NAME prints the value of a `time -v` line.
 field() { sed -n "s/^[[:space:]]*$2: //p" "$1"; }
 # seconds converts [h:]m:ss.ss to seconds.
-seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'; }
+seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f\n", s }'; }
 
 for i in $(seq "$runs"); do
 	"$timev" -v -o "$work/gv.$i" "$work/bin/govulncheck" -C "$work/src" -db "$dburl" -format json ./... >"$work/gv.$i.json"
@@ -55,20 +55,32 @@ for i in $(seq "$runs"); do
 	for t in gv mh; do
 		field "$work/$t.$i" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' | seconds >"$work/$t.$i.s"
 		field "$work/$t.$i" 'Maximum resident set size (kbytes)' >"$work/$t.$i.kb"
+		awk -v u="$(field "$work/$t.$i" 'User time (seconds)')" -v s="$(field "$work/$t.$i" 'System time (seconds)')" \
+			'BEGIN { printf "%.2f\n", u + s }' >"$work/$t.$i.cpu"
 	done
-	printf 'run %d: govulncheck %6ss %7d MiB   modhygiene %6ss %7d MiB\n' "$i" \
-		"$(cat "$work/gv.$i.s")" "$(($(cat "$work/gv.$i.kb") / 1024))" \
-		"$(cat "$work/mh.$i.s")" "$(($(cat "$work/mh.$i.kb") / 1024))"
+	printf 'run %d: govulncheck %6ss (cpu %6ss) %6d MiB   modhygiene %6ss (cpu %6ss) %6d MiB\n' "$i" \
+		"$(cat "$work/gv.$i.s")" "$(cat "$work/gv.$i.cpu")" "$(($(cat "$work/gv.$i.kb") / 1024))" \
+		"$(cat "$work/mh.$i.s")" "$(cat "$work/mh.$i.cpu")" "$(($(cat "$work/mh.$i.kb") / 1024))"
 done
 
+# Wall time on a shared machine is noisy: the median and the minimum of the
+# wall times, and the median CPU time (user + system), are all shown.
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minimum() { sort -n | head -1; }
 gvs=$(cat "$work"/gv.*.s | median); mhs=$(cat "$work"/mh.*.s | median)
+gvmin=$(cat "$work"/gv.*.s | minimum); mhmin=$(cat "$work"/mh.*.s | minimum)
+gvcpu=$(cat "$work"/gv.*.cpu | median); mhcpu=$(cat "$work"/mh.*.cpu | median)
 gvkb=$(cat "$work"/gv.*.kb | median); mhkb=$(cat "$work"/mh.*.kb | median)
-called_gv=$(grep -o '"function"' "$work/gv.1.json" | wc -l)
-errors_mh=$(grep -o '"severity":"error"' "$work/mh.1.json" | wc -l)
 echo
-printf '%-12s %10s %12s\n' tool 'time (s)' 'peak RSS (MiB)'
-printf '%-12s %10s %12d\n' govulncheck "$gvs" "$((${gvkb%.*} / 1024))"
-printf '%-12s %10s %12d\n' modhygiene "$mhs" "$((${mhkb%.*} / 1024))"
-awk -v a="$mhs" -v b="$gvs" -v c="$mhkb" -v d="$gvkb" 'BEGIN { printf "ratio modhygiene/govulncheck: time %.2f, peak memory %.2f (target <= 1.10)\n", a / b, c / d }'
-echo "findings: govulncheck symbol frames $called_gv; modhygiene errors (called) $errors_mh"
+printf '%-12s %14s %12s %14s %15s\n' tool 'median wall s' 'min wall s' 'median cpu s' 'median peak MiB'
+printf '%-12s %14s %12s %14s %15d\n' govulncheck "$gvs" "$gvmin" "$gvcpu" "$((${gvkb%.*} / 1024))"
+printf '%-12s %14s %12s %14s %15d\n' modhygiene "$mhs" "$mhmin" "$mhcpu" "$((${mhkb%.*} / 1024))"
+awk -v a="$mhs" -v b="$gvs" -v am="$mhmin" -v bm="$gvmin" -v ac="$mhcpu" -v bc="$gvcpu" -v c="$mhkb" -v d="$gvkb" \
+	'BEGIN { printf "ratio modhygiene/govulncheck: wall %.2f (min %.2f), cpu %.2f, peak memory %.2f (target <= 1.10)\n", a / b, am / bm, ac / bc, c / d }'
+if command -v jq >/dev/null; then
+	# The vulnerabilities whose functions are called must be the same.
+	jq -r 'select(.finding) | select(.finding.trace[0].function) | .finding.osv' "$work/gv.1.json" | sort -u >"$work/called.gv"
+	jq -r 'select(.finding) | select(.finding.severity == "error") | .finding.subject' "$work/mh.1.json" | sort -u >"$work/called.mh"
+	if cmp -s "$work/called.gv" "$work/called.mh"; then same=same; else same=DIFFERENT; fi
+	echo "called: govulncheck $(wc -l <"$work/called.gv") IDs, modhygiene $(wc -l <"$work/called.mh") errors: $same"
+fi

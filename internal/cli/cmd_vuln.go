@@ -172,6 +172,9 @@ func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
 		for _, e := range failed {
 			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
 		}
+		if src.Kind == vuln.Official {
+			fmt.Fprintln(a.stderr, "modhygiene: vuln: if the official database cannot be reached from here, --db module fetches it through GOPROXY like any module")
+		}
 		return silent(exitcode.Failure)
 	}
 	return emitErr
