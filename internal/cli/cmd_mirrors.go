@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -41,6 +42,7 @@ type mirrorsFlags struct {
 	direct     bool
 	dir        string
 	dotenv     string
+	sumdbURLs  string
 	report     reportFlags
 }
 
@@ -68,8 +70,9 @@ The checksum database stays on: GOSUMDB is never exported as off, and
 GOINSECURE, GONOSUMCHECK and GOFLAGS are never exported. When GOSUMDB is off,
 the go command's default is exported. When no chosen mirror serves the
 database, the go command reaches it directly, unless another candidate
-answered that it serves it; GOSUMDB then names that endpoint for the same
-database.
+answered that it serves it, or an endpoint named with --sumdb-url answered
+with the database's signed tree head; GOSUMDB then names that endpoint for
+the same database (same name and key).
 
 Candidates are preset names and URLs, comma-separated: current (GOPROXY as
 it is now), default (the go command's default proxy), aliyun, goproxy.cn,
@@ -98,6 +101,7 @@ usable mirror with --direct=false, or the go command failed.`,
 			fs.StringVar(&f.export, "export", "auto", "where the choice goes: auto, github, gitlab, shell or json")
 			fs.BoolVar(&f.direct, "direct", true, "end the chain with direct (fetch from the origin when every mirror fails)")
 			fs.StringVar(&f.dir, "dir", "", "the repository root, to find the modules it requires (default: the current directory)")
+			fs.StringVar(&f.sumdbURLs, "sumdb-url", "", "comma-separated alternative `URLS` of the checksum database (same name and key), used in GOSUMDB when no chosen mirror serves it and one answers")
 			fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` of --export gitlab (default: "+defaultDotenvFile+" in $CI_PROJECT_DIR or the current directory)")
 			f.report.define(fs)
 		},
@@ -115,6 +119,11 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	mode, err := a.mirrorsExport(f.export)
 	if err != nil {
 		return exitcode.UsageError(err)
+	}
+	for _, u := range splitList(f.sumdbURLs) {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
+			return exitcode.UsageError(fmt.Errorf("--sumdb-url %q: want an http(s) URL", u))
+		}
 	}
 	start := time.Now()
 	dir := a.abs(f.dir)
@@ -171,15 +180,24 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	tr.Proxy = a.httpProxy()
 	defer tr.CloseIdleConnections()
 	p := &mirror.Prober{Client: &http.Client{Transport: tr}, Timeout: f.timeout, Modules: mirror.ProbeModules(ws, private, 3), SumDB: dbName}
+	var endpoints []mirror.Endpoint
 	probeStart := time.Now()
+	epDone := make(chan struct{})
+	go func() {
+		defer close(epDone)
+		if urls := splitList(f.sumdbURLs); len(urls) > 0 {
+			endpoints = p.ProbeEndpoints(ctx, urls)
+		}
+	}()
 	results := p.Probe(ctx, cands)
+	<-epDone
 	probed := time.Since(probeStart)
 	if ctx.Err() != nil {
 		return exitcode.FailureError(ctx.Err())
 	}
 	d := mirror.Choose(results, mirror.ChooseOptions{
 		NoDirect: !f.direct, GOSUMDB: sumdb, DefaultGOSUMDB: defs.GOSUMDB,
-		Private: f.private.val, PrivateSet: f.private.set,
+		Private: f.private.val, PrivateSet: f.private.set, SumDBEndpoints: endpoints,
 	})
 
 	// stdout carries the export for shell and json; the table goes beside it.
@@ -343,4 +361,15 @@ func (a *app) httpProxy() func(*http.Request) (*url.URL, error) {
 	}
 	pf := cfg.ProxyFunc()
 	return func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

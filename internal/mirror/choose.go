@@ -15,6 +15,10 @@ type ChooseOptions struct {
 	// DefaultGOSUMDB is the go command's default GOSUMDB, exported instead
 	// of a current value of "off".
 	DefaultGOSUMDB string
+	// SumDBEndpoints are alternative endpoints of the checksum database
+	// (see Prober.ProbeEndpoints); the fastest that answered is used when
+	// no mirror of the chain serves the database.
+	SumDBEndpoints []Endpoint
 	// Private, when PrivateSet, are the GOPRIVATE patterns to export (also
 	// as GONOPROXY and GONOSUMDB); otherwise the environment's own private
 	// patterns stay in force and are not exported.
@@ -42,6 +46,8 @@ type Decision struct {
 	PrivateSet bool   `json:"private_set,omitempty"`
 	// Results are every candidate's measurements, in candidate order.
 	Results []Result `json:"results"`
+	// SumDBEndpoints are the alternative checksum-database endpoints asked.
+	SumDBEndpoints []Endpoint `json:"sumdb_endpoints,omitempty"`
 	// Notes explain the choice for a person.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -54,11 +60,12 @@ type Decision struct {
 //
 // The checksum database stays on. When GOSUMDB is off, the go command's
 // default is exported instead. When no mirror of the chain serves the
-// database, the go command reaches it directly, unless a candidate that is
-// not in the chain answered that it serves it: then GOSUMDB is set to the
-// same database (same name and key) at that mirror's endpoint.
+// database, the go command reaches it directly, unless an alternative
+// endpoint answered (o.SumDBEndpoints, the fastest first) or a candidate
+// that is not in the chain answered that it serves the database: then
+// GOSUMDB names the same database (same name and key) at that endpoint.
 func Choose(results []Result, o ChooseOptions) Decision {
-	d := Decision{Results: results, Private: o.Private, PrivateSet: o.PrivateSet}
+	d := Decision{Results: results, Private: o.Private, PrivateSet: o.PrivateSet, SumDBEndpoints: o.SumDBEndpoints}
 	for _, r := range results {
 		if r.Status.usable() {
 			d.Chain = append(d.Chain, r)
@@ -113,6 +120,13 @@ func Choose(results []Result, o ChooseOptions) Decision {
 		d.SumDBVia = strings.Fields(sumdb)[1]
 		return d
 	}
+	var ep *Endpoint
+	for i := range o.SumDBEndpoints {
+		e := &o.SumDBEndpoints[i]
+		if e.OK && (ep == nil || e.Latency < ep.Latency) {
+			ep = e
+		}
+	}
 	var alt *Result
 	for i := range results {
 		r := &results[i]
@@ -122,11 +136,16 @@ func Choose(results []Result, o ChooseOptions) Decision {
 			}
 		}
 	}
-	if alt != nil {
+	switch {
+	case ep != nil:
+		d.SumDBVia = ep.URL
+		d.GOSUMDB = strings.Fields(sumdb)[0] + " " + ep.URL
+		d.Notes = append(d.Notes, "no mirror in the chain serves the checksum database; "+Redact(ep.URL)+" answers for it, so GOSUMDB points there (same name and key)")
+	case alt != nil:
 		d.SumDBVia = alt.base() + "/sumdb/" + name
 		d.GOSUMDB = strings.Fields(sumdb)[0] + " " + d.SumDBVia
 		d.Notes = append(d.Notes, "no mirror in the chain serves the checksum database; "+alt.Label()+" does, so GOSUMDB points there (same name and key)")
-	} else {
+	default:
 		d.Notes = append(d.Notes, "no mirror in the chain serves the checksum database: the go command reaches it directly")
 	}
 	return d

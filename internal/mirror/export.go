@@ -175,6 +175,13 @@ func WriteTable(w io.Writer, d *Decision) error {
 			b.WriteString(strings.TrimRight(line, " \n") + "\n")
 		}
 	}
+	for _, e := range d.SumDBEndpoints {
+		if e.OK {
+			fmt.Fprintf(&b, "checksum database endpoint %s answers (%s)\n", Redact(e.URL), fmtDuration(e.Latency))
+		} else {
+			fmt.Fprintf(&b, "checksum database endpoint %s: %s\n", Redact(e.URL), e.Error)
+		}
+	}
 	if d.GOPROXY != "" {
 		fmt.Fprintf(&b, "\nGOPROXY=%s\n", redactList(d.GOPROXY))
 	} else {

@@ -55,6 +55,7 @@ func goEnv(t testing.TB, vars ...string) []string {
 // mirror breaks mid-way. With "|" it falls back to the second mirror; with
 // the "," join it would stop.
 func TestDownloadThroughChosenChain(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}

@@ -14,10 +14,11 @@ import (
 var testMods = []module.Version{{Path: "example.com/a", Version: "v1.2.3"}, {Path: "example.com/B", Version: "v0.1.0"}}
 
 func newProber(timeout time.Duration) *Prober {
-	return &Prober{Client: &http.Client{}, Timeout: timeout, Slow: 100 * time.Millisecond, Modules: testMods, SumDB: testDB}
+	return &Prober{Client: &http.Client{}, Timeout: timeout, Slow: 300 * time.Millisecond, Modules: testMods, SumDB: testDB}
 }
 
 func TestProbeClassifies(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		url    string
@@ -27,7 +28,7 @@ func TestProbeClassifies(t *testing.T) {
 	}{
 		{"fast", serve(t, &fake{latency: 2 * time.Millisecond, sumdb: true}), Healthy, SumDBSupported, ""},
 		{"nosumdb", serve(t, &fake{latency: 2 * time.Millisecond}), Healthy, SumDBUnsupported, ""},
-		{"slow", serve(t, &fake{latency: 150 * time.Millisecond, sumdb: true}), Slow, SumDBSupported, "median latency"},
+		{"slow", serve(t, &fake{latency: 400 * time.Millisecond, sumdb: true}), Slow, SumDBSupported, "median latency"},
 		{"500", serve(t, &fake{mode: "500", sumdb: true}), Failing, SumDBSupported, "500"},
 		{"404", serve(t, &fake{mode: "404"}), Failing, SumDBUnsupported, "404"},
 		{"badjson", serve(t, &fake{mode: "badjson"}), Failing, SumDBUnsupported, "not a version .info"},
@@ -42,7 +43,7 @@ func TestProbeClassifies(t *testing.T) {
 	for _, c := range cases {
 		cands = append(cands, Candidate{Name: c.name, URL: c.url})
 	}
-	p := newProber(700 * time.Millisecond)
+	p := newProber(1500 * time.Millisecond)
 	res := p.Probe(context.Background(), cands)
 	if len(res) != len(cases) {
 		t.Fatalf("got %d results, want %d", len(res), len(cases))
@@ -62,10 +63,11 @@ func TestProbeClassifies(t *testing.T) {
 // candidate that never answers is classified unreachable with the timeout
 // as its reason, and the healthy candidates beside it are measured in full.
 func TestProbeHangingCandidateReturns(t *testing.T) {
+	t.Parallel()
 	stall := serve(t, &fake{mode: "stall"})
 	silent := silentListener(t)
 	ok := serve(t, &fake{latency: time.Millisecond, sumdb: true})
-	p := newProber(300 * time.Millisecond)
+	p := newProber(time.Second)
 	res := p.Probe(context.Background(), []Candidate{{URL: stall}, {URL: silent}, {URL: ok}})
 	for _, r := range res[:2] {
 		if r.Status != Unreachable || r.Error != "no answer before the timeout" || len(r.Samples) != 0 {
@@ -80,8 +82,9 @@ func TestProbeHangingCandidateReturns(t *testing.T) {
 // TestProbePartlyHanging: a candidate that answers some requests and hangs
 // on others is failing: in a chain it would stall the go command.
 func TestProbePartlyHanging(t *testing.T) {
+	t.Parallel()
 	u := serve(t, &fake{latency: time.Millisecond, stallAfter: 1})
-	p := newProber(300 * time.Millisecond)
+	p := newProber(time.Second)
 	r := p.Probe(context.Background(), []Candidate{{URL: u}})[0]
 	if r.Status != Failing || len(r.Samples) != 1 || !strings.Contains(r.Error, "2 of 3 requests failed") {
 		t.Errorf("got %s with %d of %d samples (%q); want failing with one sample", r.Status, len(r.Samples), r.Requests, r.Error)
@@ -89,9 +92,10 @@ func TestProbePartlyHanging(t *testing.T) {
 }
 
 func TestProbeWithoutModulesUsesSumDBEndpoint(t *testing.T) {
+	t.Parallel()
 	u := serve(t, &fake{latency: time.Millisecond}) // answers 404: still an answer
 	bad := serve(t, &fake{mode: "stall"})
-	p := &Prober{Timeout: 300 * time.Millisecond, SumDB: testDB}
+	p := &Prober{Timeout: time.Second, SumDB: testDB}
 	res := p.Probe(context.Background(), []Candidate{{URL: u}, {URL: bad}})
 	if res[0].Status != Healthy || res[0].SumDB != SumDBUnsupported || len(res[0].Samples) != 3 {
 		t.Errorf("got %+v", res[0])
@@ -150,6 +154,7 @@ func TestSumDBName(t *testing.T) {
 // TestCredentialsNotPrinted: a company proxy's password never appears in
 // the measurements or the table, only in the exported value.
 func TestCredentialsNotPrinted(t *testing.T) {
+	t.Parallel()
 	u := serve(t, &fake{mode: "500"})
 	ok := serve(t, &fake{})
 	withCreds := strings.Replace(u, "http://", "http://ci:s3cr3t@", 1)
