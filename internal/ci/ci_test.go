@@ -85,7 +85,7 @@ func TestMask(t *testing.T) {
 
 func TestSecretEnv(t *testing.T) {
 	env := []string{"GITHUB_TOKEN=ghs_x", "GITLAB_TOKEN=", "HOME=/h", "AWS_SECRET_ACCESS_KEY=kkkk", "INPUT_GITHUB-TOKEN=tttt", "DB_PASSWORD=pppp", "TOKENS_URL=u",
-		"ACTIONS_RUNTIME_TOKEN=runner", "GOPROXY=https://me:s3cret@athens.example|https://proxy.example,direct", "GOSUMDB=sum.golang.org https://u:p2@sum.example", "X_TOKEN=abc"}
+		"ACTIONS_RUNTIME_TOKEN=runner", "GOPROXY=https://me:s3cret@athens.example|https://proxy.example,direct", "GOSUMDB=sum.example.org https://u:p2@sum.example", "X_TOKEN=abc"}
 	got := SecretEnv(env)
 	want := []string{"AWS_SECRET_ACCESS_KEY", "DB_PASSWORD", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "X_TOKEN"}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -21,6 +21,7 @@ func main() {
 	dir := flag.String("dir", "", "directory in the GOPROXY layout")
 	delay := flag.Duration("delay", 50*time.Millisecond, "delay added to every request")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
+	logReqs := flag.Bool("log", false, "log every request with its time on stderr")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("slowproxy: -dir is required")
@@ -32,7 +33,11 @@ func main() {
 	fmt.Printf("http://%s\n", ln.Addr())
 	os.Stdout.Sync()
 	files := http.FileServer(http.Dir(*dir))
+	start := time.Now()
 	log.Fatal(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if *logReqs {
+			log.Printf("%6dms %s", time.Since(start).Milliseconds(), r.URL.Path)
+		}
 		time.Sleep(*delay)
 		files.ServeHTTP(w, r)
 	})))
