@@ -2,15 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"time"
 
-	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
@@ -72,51 +67,75 @@ Ignore a vulnerability in .modhygiene.yaml:
 }
 
 func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
-	start := time.Now()
-	switch f.level {
-	case vuln.LevelModule, vuln.LevelPackage, vuln.LevelSymbol:
-	default:
-		return exitcode.UsageError(fmt.Errorf("--scan %q: want module, package or symbol", f.level))
-	}
-	if f.jobs < 1 {
-		return exitcode.UsageError(fmt.Errorf("--jobs %d: want at least 1", f.jobs))
-	}
 	if _, err := report.ParseFailOn(f.rf.failOn); err != nil {
 		return exitcode.UsageError(err)
 	}
-	dir := f.dir
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(a.cwd, dir)
-	}
-	ws, err := workspace.Discover(dir)
+	ws, cfg, err := a.loadWorkspace(f.dir, args)
 	if err != nil {
-		if errors.Is(err, workspace.ErrNoModule) {
-			return exitcode.UsageError(err)
+		return err
+	}
+	opts := vulnOptions{db: f.db, level: f.level, tests: f.tests, jobs: f.jobs}
+	stage, fs, failed, err := a.vulnStage(ctx, ws, opts)
+	if err != nil {
+		return err
+	}
+	out := &outcome{command: "vuln", stages: []report.Stage{stage}, findings: fs, config: cfg}
+	out.header.Modules = moduleInfos(ws)
+	emitErr := a.emit(&f.rf, out)
+	if len(failed) > 0 {
+		for _, e := range failed {
+			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
 		}
-		return exitcode.FailureError(err)
+		if src, _ := vuln.ParseSource(opts.db, a.cwd); src.Kind == vuln.Official {
+			fmt.Fprintln(a.stderr, "modhygiene: vuln: if the official database cannot be reached from here, --db module fetches it through GOPROXY like any module")
+		}
+		return silent(exitcode.Failure)
 	}
-	if err := ws.Select(a.cwd, args); err != nil {
-		return exitcode.UsageError(err)
-	}
-	cfg, err := config.Load(ws.RepoRoot)
-	if err != nil {
-		return exitcode.UsageError(err)
-	}
-	src, err := vuln.ParseSource(f.db, a.cwd)
-	if err != nil {
-		return exitcode.UsageError(err)
-	}
+	return emitErr
+}
+
+// vulnOptions are the settings of the vuln stage; the zero value of each
+// field but db and level is the default.
+type vulnOptions struct {
+	// db is the --db value ("" or "official" for x/vuln's default).
+	db string
+	// level is the --scan value ("" for symbol).
+	level string
+	tests bool
+	jobs  int
+}
+
+// vulnStage runs the vuln stage on ws: it prepares the database, scans each
+// module and returns the stage, the findings (configuration not yet
+// applied) and the modules that could not be scanned. The error is a usage
+// error for bad options, a failure when no scan could start.
+func (a *app) vulnStage(ctx context.Context, ws *workspace.Workspace, o vulnOptions) (report.Stage, []finding.Finding, []error, error) {
+	start := time.Now()
 	stage := report.Stage{Name: "vuln", Outputs: map[string]string{}}
+	switch o.level {
+	case "":
+		o.level = vuln.LevelSymbol
+	case vuln.LevelModule, vuln.LevelPackage, vuln.LevelSymbol:
+	default:
+		return stage, nil, nil, exitcode.UsageError(fmt.Errorf("--scan %q: want module, package or symbol", o.level))
+	}
+	if o.jobs < 0 {
+		return stage, nil, nil, exitcode.UsageError(fmt.Errorf("--jobs %d: want at least 1", o.jobs))
+	}
+	src, err := vuln.ParseSource(o.db, a.cwd)
+	if err != nil {
+		return stage, nil, nil, exitcode.UsageError(err)
+	}
 	dbURL := src.URL
 	if src.Kind == vuln.Module {
-		cacheDir, err := vulnUserCacheDir(a.getenv)
+		dir, err := a.toolCacheDir("vulndb")
 		if err != nil {
-			return exitcode.FailureError(fmt.Errorf("--db module: %w", err))
+			return stage, nil, nil, exitcode.FailureError(fmt.Errorf("--db module: %w", err))
 		}
-		mdb := &vuln.ModuleDB{Runner: a.goRunner(), Dir: filepath.Join(cacheDir, "modhygiene", "vulndb"), Version: src.Version}
+		mdb := &vuln.ModuleDB{Runner: a.goRunner(), Dir: dir, Version: src.Version}
 		db, err := mdb.Prepare(ctx)
 		if err != nil {
-			return exitcode.FailureError(fmt.Errorf("--db module: %w", err))
+			return stage, nil, nil, exitcode.FailureError(fmt.Errorf("--db module: %w", err))
 		}
 		if db.Stale != nil {
 			fmt.Fprintf(a.stderr, "modhygiene: warning: %v; using the database built from %s@%s\n", db.Stale, vuln.VulnDBModule, db.Version)
@@ -128,14 +147,21 @@ func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
 	}
 	results, err := vuln.Scan(ctx, ws.Modules, vuln.Options{
 		DB:     dbURL,
-		Level:  f.level,
-		Tests:  f.tests,
+		Level:  o.level,
+		Tests:  o.tests,
 		Env:    a.env,
 		Runner: a.goRunner(),
-		Jobs:   f.jobs,
+		Jobs:   o.jobs,
+		Done: func(r *vuln.Result) {
+			status := fmt.Sprintf("%d found", len(r.Findings))
+			if r.Err != nil {
+				status = "failed"
+			}
+			fmt.Fprintf(a.stderr, "vuln %-40s %-9s %s\n", r.Module.Rel, status, r.Duration.Round(time.Millisecond))
+		},
 	})
 	if err != nil {
-		return exitcode.FailureError(err)
+		return stage, nil, nil, exitcode.FailureError(err)
 	}
 	var (
 		fs     []finding.Finding
@@ -163,21 +189,7 @@ func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
 	default:
 		stage.Status = "ok"
 	}
-	out := &outcome{command: "vuln", stages: []report.Stage{stage}, findings: fs, config: cfg}
-	for _, m := range ws.Modules {
-		out.header.Modules = append(out.header.Modules, report.ModuleInfo{Path: m.Path, GoMod: m.GoModFile()})
-	}
-	emitErr := a.emit(&f.rf, out)
-	if len(failed) > 0 {
-		for _, e := range failed {
-			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
-		}
-		if src.Kind == vuln.Official {
-			fmt.Fprintln(a.stderr, "modhygiene: vuln: if the official database cannot be reached from here, --db module fetches it through GOPROXY like any module")
-		}
-		return silent(exitcode.Failure)
-	}
-	return emitErr
+	return stage, fs, failed, nil
 }
 
 func vulnPlural(n int, one, many string) string {
@@ -185,33 +197,4 @@ func vulnPlural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// vulnUserCacheDir is os.UserCacheDir over the invocation's environment.
-func vulnUserCacheDir(getenv func(string) string) (string, error) {
-	var dir string
-	switch runtime.GOOS {
-	case "windows":
-		dir = getenv("LocalAppData")
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			dir = filepath.Join(h, "Library", "Caches")
-		}
-	case "plan9":
-		if h := getenv("home"); h != "" {
-			dir = filepath.Join(h, "lib", "cache")
-		}
-	default:
-		dir = getenv("XDG_CACHE_HOME")
-		if dir == "" || !filepath.IsAbs(dir) {
-			dir = ""
-			if h := getenv("HOME"); h != "" {
-				dir = filepath.Join(h, ".cache")
-			}
-		}
-	}
-	if dir == "" || strings.TrimSpace(dir) == "" {
-		return "", errors.New("no user cache directory: set XDG_CACHE_HOME or HOME")
-	}
-	return dir, nil
 }

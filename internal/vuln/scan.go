@@ -47,6 +47,9 @@ type Options struct {
 	// scan holds a module's whole program in memory, so more jobs trade
 	// memory for time.
 	Jobs int
+	// Done, if set, is called after each module, from the goroutine that
+	// scanned it; calls are serialised.
+	Done func(*Result)
 }
 
 // Result is the outcome of scanning one module.
@@ -90,12 +93,18 @@ func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result
 	results := make([]Result, len(mods))
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
+	var doneMu sync.Mutex
 	for i, m := range mods {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			results[i] = scanModule(ctx, m, opts)
+			if opts.Done != nil {
+				doneMu.Lock()
+				opts.Done(&results[i])
+				doneMu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
