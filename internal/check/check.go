@@ -33,8 +33,18 @@ type Result struct {
 	Findings []finding.Finding
 	// Notices are messages for a person about rules that were skipped.
 	Notices []string
-	// Graphs are the loaded graphs, in the order of the workspace's modules.
+	// Graphs are the loaded graphs, in the order of the workspace's
+	// modules; the graph of a module in Failed is nil.
 	Graphs []*modgraph.Graph
+	// Failed lists the modules whose graph could not be loaded; the
+	// findings cover the other modules.
+	Failed []ModuleError
+}
+
+// ModuleError is a module whose graph could not be loaded.
+type ModuleError struct {
+	Module *workspace.Module
+	Err    error
 }
 
 // Input is what the rules read: the workspace, the graph of each of its
@@ -50,27 +60,64 @@ type Input struct {
 // Run loads the module graph of every module of ws with r and applies the
 // rules. Each module is loaded on its own (GOWORK=off), as it builds when
 // published; when that fails in a go.work workspace, the workspace's graph
-// is used instead. An error means the go command failed.
+// is used instead. A module whose graph cannot be loaded is listed in
+// Result.Failed and the others are still checked; the error is non-nil
+// only when no module could be loaded or ctx ended.
 func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Options) (*Result, error) {
 	dirs := make([]string, len(ws.Modules))
 	for i, m := range ws.Modules {
 		dirs[i] = m.Dir
 	}
 	lo := modgraph.Options{Online: !opt.Offline, Env: []string{"GOWORK=off"}, Concurrency: opt.Concurrency}
-	graphs, err := modgraph.LoadAll(ctx, r, dirs, lo)
-	if err != nil && ws.WorkFile != "" && ctx.Err() == nil {
-		lo.Env = nil
-		graphs, err = modgraph.LoadAll(ctx, r, dirs, lo)
+	graphs, errs := modgraph.LoadAll(ctx, r, dirs, lo)
+	if ws.WorkFile != "" && ctx.Err() == nil {
+		// A module of a go.work may need its siblings to load at all:
+		// load those in the workspace instead.
+		var retry []int
+		for i, err := range errs {
+			if err != nil {
+				retry = append(retry, i)
+			}
+		}
+		if len(retry) > 0 {
+			sub := make([]string, len(retry))
+			for k, i := range retry {
+				sub[k] = dirs[i]
+			}
+			wlo := lo
+			wlo.Env = nil
+			gs, es := modgraph.LoadAll(ctx, r, sub, wlo)
+			for k, i := range retry {
+				graphs[i], errs[i] = gs[k], es[k]
+			}
+		}
 	}
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{Graphs: graphs}
+	for i, err := range errs {
+		if err != nil {
+			res.Failed = append(res.Failed, ModuleError{Module: ws.Modules[i], Err: err})
+		}
+	}
+	if len(res.Failed) == len(ws.Modules) {
+		return res, res.Failed[0].Err
+	}
+	for i, g := range graphs {
+		if g == nil {
+			continue
+		}
+		if g.PackagesErr != nil {
+			res.Notices = append(res.Notices, fmt.Sprintf("%s: not every package could be listed, so linked modules may be missing and some findings may be warnings instead of errors (run 'modhygiene tidy'): %s",
+				ws.Modules[i].GoModFile(), firstLine(g.PackagesErr.Error())))
+		}
+	}
 	if opt.Offline {
 		res.Notices = append(res.Notices, "MH006 deprecated and MH007 retracted skipped: --offline")
 	} else {
 		for i, g := range graphs {
-			if g.OnlineErr == nil {
+			if g == nil || g.OnlineErr == nil {
 				continue
 			}
 			deps := len(g.Deps())

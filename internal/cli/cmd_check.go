@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"runtime"
@@ -13,7 +14,9 @@ import (
 	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/envcheck"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
+	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
 type checkFlags struct {
@@ -70,9 +73,39 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags, args []string) error 
 	if err != nil {
 		return err
 	}
-	opt := check.Options{Offline: f.offline, Concurrency: f.jobs}
+	stage, fs, err := a.checkStage(ctx, ws, cfg, check.Options{Offline: f.offline, Concurrency: f.jobs}, nil)
+	if err != nil && !errors.Is(err, errCheckIncomplete) {
+		return err
+	}
+	out := &outcome{command: "check", header: report.Header{Command: "check", Modules: moduleInfos(ws)},
+		stages: []report.Stage{stage}, findings: fs, config: cfg}
+	emitErr := a.emit(&f.report, out)
+	if err != nil {
+		return err
+	}
+	return emitErr
+}
+
+// errCheckIncomplete is returned by checkStage with the stage and the
+// findings of the modules that could be loaded, when others could not: the
+// caller reports what it has and exits 3. The failures are already printed.
+var errCheckIncomplete = &exitcode.Error{Code: exitcode.Failure, Err: fmt.Errorf("check incomplete: %w", errSilent)}
+
+// reportCheckFailures prints the modules whose graph could not be loaded,
+// with the go command's positions made repository-relative.
+func (a *app) reportCheckFailures(failed []check.ModuleError) {
+	for _, f := range failed {
+		msg := goFilePosRE.ReplaceAllString(f.Err.Error(), "${1}"+relDir(f.Module.Rel)+"${2}")
+		fmt.Fprintf(a.stderr, "modhygiene: check could not load the module graph of %s (%s): %s\n", f.Module.Name(), f.Module.GoModFile(), msg)
+	}
+}
+
+// checkStage runs the graph rules and the environment rule (MH009) over ws
+// and describes them as the "check" stage; notices go to stderr. keep, when
+// set, selects the findings to report.
+func (a *app) checkStage(ctx context.Context, ws *workspace.Workspace, cfg *config.File, opt check.Options, keep func(*finding.Finding) bool) (report.Stage, []finding.Finding, error) {
 	if err := addConfigTables(&opt, cfg); err != nil {
-		return exitcode.UsageError(err)
+		return report.Stage{}, nil, exitcode.UsageError(err)
 	}
 	start := time.Now()
 	r := a.goRunner()
@@ -89,13 +122,26 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags, args []string) error 
 	res, err := check.Run(ctx, r, ws, opt)
 	wg.Wait()
 	if err != nil {
-		return exitcode.FailureError(err)
+		if res != nil && len(res.Failed) > 0 {
+			a.reportCheckFailures(res.Failed)
+			return report.Stage{}, nil, silent(exitcode.Failure)
+		}
+		return report.Stage{}, nil, exitcode.FailureError(err)
 	}
 	fs := res.Findings
 	if envErr != nil {
 		res.Notices = append(res.Notices, "MH009 environment skipped: "+firstLine(envErr.Error()))
 	} else {
 		fs = append(fs, envcheck.Findings(envcheck.FromGoEnv(env), envcheck.RequiredPaths(ws))...)
+	}
+	if keep != nil {
+		kept := fs[:0]
+		for i := range fs {
+			if keep(&fs[i]) {
+				kept = append(kept, fs[i])
+			}
+		}
+		fs = kept
 	}
 	for _, n := range res.Notices {
 		fmt.Fprintf(a.stderr, "modhygiene: notice: %s\n", n)
@@ -111,9 +157,13 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags, args []string) error 
 			stage.Status = "warning"
 		}
 	}
-	out := &outcome{command: "check", header: report.Header{Command: "check", Modules: moduleInfos(ws)},
-		stages: []report.Stage{stage}, findings: fs, config: cfg}
-	return a.emit(&f.report, out)
+	if len(res.Failed) > 0 {
+		stage.Status = "failed"
+		stage.Summary += fmt.Sprintf("; %d modules could not be loaded", len(res.Failed))
+		a.reportCheckFailures(res.Failed)
+		return stage, fs, errCheckIncomplete
+	}
+	return stage, fs, nil
 }
 
 // addConfigTables adds the configuration file's twins and families to opt.

@@ -87,6 +87,9 @@ type Graph struct {
 	OnlineErr error
 	// OnlineFailed counts the modules whose lookup failed.
 	OnlineFailed int
+	// PackagesErr is the first error from listing the module's packages
+	// (such as a missing go.sum entry): Linked may then be incomplete.
+	PackagesErr error
 
 	byPath   map[string]*Module
 	chains   map[string][]string
@@ -237,18 +240,18 @@ func (g *Graph) Info(path, version string) *Info {
 	return info
 }
 
-// LoadAll loads the graphs of the modules in dirs concurrently; graphs are
-// in the order of dirs. The first error stops the remaining loads.
-func LoadAll(ctx context.Context, r *gocmd.Runner, dirs []string, opt Options) ([]*Graph, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// LoadAll loads the graphs of the modules in dirs concurrently, at most
+// opt.Concurrency at a time. graphs[i] is the graph of dirs[i], or nil when
+// errs[i] says why it could not be loaded; one module's failure does not
+// stop the others. A cancelled context stops every load.
+func LoadAll(ctx context.Context, r *gocmd.Runner, dirs []string, opt Options) (graphs []*Graph, errs []error) {
 	n := opt.Concurrency
 	if n <= 0 {
 		n = 4
 	}
 	sem := make(chan struct{}, n)
-	graphs := make([]*Graph, len(dirs))
-	errs := make([]error, len(dirs))
+	graphs = make([]*Graph, len(dirs))
+	errs = make([]error, len(dirs))
 	var wg sync.WaitGroup
 	for i, d := range dirs {
 		wg.Add(1)
@@ -256,31 +259,15 @@ func LoadAll(ctx context.Context, r *gocmd.Runner, dirs []string, opt Options) (
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
 				return
 			}
 			graphs[i], errs[i] = Load(ctx, r, d, opt)
-			if errs[i] != nil {
-				cancel()
-			}
 		}()
 	}
 	wg.Wait()
-	// Report the first real error, not a cancellation it caused.
-	var first error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, err
-		}
-		if err != nil && first == nil {
-			first = err
-		}
-	}
-	if first != nil {
-		return nil, first
-	}
-	return graphs, nil
+	return graphs, errs
 }
 
 // Load loads the graph of the module in dir. Its two go commands run
@@ -298,21 +285,38 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	go func() {
 		defer wg.Done()
 		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", "-mod=readonly", "-e", "-deps", "-test", "-json=ImportPath,Module", "./..."}})
+			Args: []string{"list", "-mod=readonly", "-e", "-deps", "-test", "-json=ImportPath,Module,Error", "./..."}})
 	}()
 	mods, err := listModules(ctx, r, dir, opt)
+	off := opt
+	off.Online = false
 	var ge *gocmd.Error
-	if opt.Online && errors.As(err, &ge) && ge.Kind == gocmd.Network {
+	switch {
+	case opt.Online && errors.As(err, &ge) && ge.Kind == gocmd.Network:
+		// The lookup failed as a whole: load the build list without it.
 		g.OnlineErr = err
-		off := opt
-		off.Online = false
 		mods, err = listModules(ctx, r, dir, off)
-	} else if opt.Online {
+	case opt.Online && err == nil && firstModuleError(mods) != nil:
+		// Errors from go list -m -u -e are lookup failures or a broken
+		// build list; only a listing without -u tells which (one more go
+		// command, on this error path only).
+		offMods, offErr := listModules(ctx, r, dir, off)
+		if offErr == nil && firstModuleError(offMods) != nil {
+			mods = offMods
+			break
+		}
+		g.Online = true
+	case opt.Online:
 		g.Online = true
 	}
 	wg.Wait()
 	if err != nil {
 		return nil, err
+	}
+	if !g.Online {
+		if e := firstModuleError(mods); e != nil {
+			return nil, fmt.Errorf("go list -m all in %s: %w", dir, e)
+		}
 	}
 	g.Modules = mods
 	g.index()
@@ -325,15 +329,29 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 		}
 	}
 	g.Requires = readRequires(mods)
-	if pkgErr == nil {
-		g.Linked, err = linked(pkgOut.Stdout)
+	switch {
+	case pkgErr == nil:
+		g.Linked, g.PackagesErr, err = linked(pkgOut.Stdout)
 		if err != nil {
 			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
 		}
-	} else if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return nil, pkgErr
+	default:
+		g.PackagesErr = pkgErr
 	}
 	return g, nil
+}
+
+// firstModuleError returns the first error the go command attached to a
+// module of the list.
+func firstModuleError(mods []*Module) error {
+	for _, m := range mods {
+		if m.Error != nil {
+			return fmt.Errorf("%s: %s", m.Path, m.Error.Err)
+		}
+	}
+	return nil
 }
 
 func listModules(ctx context.Context, r *gocmd.Runner, dir string, opt Options) ([]*Module, error) {
@@ -388,25 +406,30 @@ func readRequires(mods []*Module) map[string][]Requirement {
 	return reqs
 }
 
-// linked returns the module paths providing the listed packages.
-func linked(out []byte) (map[string]bool, error) {
-	set := map[string]bool{}
+// linked returns the module paths providing the listed packages, and the
+// first package error the go command reported.
+func linked(out []byte) (set map[string]bool, first error, err error) {
+	set = map[string]bool{}
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
 		var p struct {
 			ImportPath string
 			Module     *struct{ Path string }
+			Error      *struct{ Err string }
 		}
 		if err := dec.Decode(&p); err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if p.Module != nil {
 			set[p.Module.Path] = true
 		}
+		if p.Error != nil && first == nil {
+			first = fmt.Errorf("%s: %s", p.ImportPath, p.Error.Err)
+		}
 	}
-	return set, nil
+	return set, first, nil
 }
 
 // SourceDir returns the directory where m's selected version is extracted
