@@ -2,10 +2,9 @@ package check
 
 import (
 	"fmt"
-	"strings"
+	"go/version"
 
 	"golang.org/x/mod/modfile"
-	"golang.org/x/mod/semver"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/workspace"
@@ -146,20 +145,10 @@ func toolchainLines(ws *workspace.Workspace) []finding.Finding {
 	return fs
 }
 
-// cmpGo compares Go versions such as 1.21, 1.21.3, go1.22.0, 1.23rc1.
+// cmpGo compares Go versions such as 1.21, 1.21.3, go1.22.0 and 1.23rc1
+// in the go command's order (1.21 < 1.21rc1 < 1.21.0).
 func cmpGo(a, b string) int {
-	return semver.Compare(goSemver(a), goSemver(b))
-}
-
-func goSemver(v string) string {
-	v = trimGo(v)
-	for _, pre := range []string{"rc", "beta"} {
-		if i := strings.Index(v, pre); i > 0 {
-			v = v[:i] + "-" + v[i:]
-			break
-		}
-	}
-	return "v" + v
+	return version.Compare("go"+trimGo(a), "go"+trimGo(b))
 }
 
 func trimGo(v string) string {

@@ -1,0 +1,237 @@
+package check
+
+import (
+	"fmt"
+
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/txtar"
+
+	"github.com/modhygiene/modhygiene/internal/modgraph"
+	"github.com/modhygiene/modhygiene/internal/workspace"
+)
+
+// The rule fixtures, actionlint style: every testdata/ok/*.txtar must
+// produce no finding of MH002-MH008, and every testdata/err/*.txtar must
+// produce exactly the findings in its "want" file, one per line:
+//
+//	RULE SEVERITY FILE:LINE SUBJECT
+//
+// A fixture holds the repository's go.mod files (DIR/go.mod) and, beside
+// each, DIR/graph: the module's build list and the requirements of each
+// selected dependency, one directive per line:
+//
+//	online                          deprecations and retractions were looked up
+//	mod PATH VERSION [linked]       a module of the build list (linked: a package of it is linked)
+//	req PATH DEP@VERSION [indirect] a requirement of PATH's selected version
+//	deprecated PATH MESSAGE...      PATH's latest go.mod is deprecated
+//	retracted PATH MESSAGE...       PATH's selected version is retracted
+//	update PATH VERSION             the newest version of PATH
+//
+// The main module's own requirements come from its go.mod. A "config" file
+// adds twins (twin OLD NEW) and families (family NAME MATCH MEMBER...).
+func TestFixtures(t *testing.T) {
+	for _, kind := range []string{"ok", "err"} {
+		files, err := filepath.Glob(filepath.Join("testdata", kind, "*.txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Fatalf("no fixtures in testdata/%s", kind)
+		}
+		for _, file := range files {
+			t.Run(kind+"/"+strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+				in, want := loadFixture(t, file)
+				var got []string
+				for _, f := range Analyze(in) {
+					if f.Fingerprint == "" || f.Message == "" || f.Name == "" {
+						t.Errorf("finding not normalized: %+v", f)
+					}
+					if f.Fix == "" {
+						t.Errorf("%s %s: no fix", f.Rule, f.Subject)
+					}
+					got = append(got, fmt.Sprintf("%s %s %s:%d %s", f.Rule, f.Severity, f.File, f.Line, f.Subject))
+				}
+				sort.Strings(got)
+				sort.Strings(want)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("findings (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+func loadFixture(t *testing.T, file string) (*Input, []string) {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	ws := &workspace.Workspace{Root: root, RepoRoot: root}
+	graphs := map[string]string{}
+	var want []string
+	in := &Input{Workspace: ws}
+	for _, f := range ar.Files {
+		switch {
+		case f.Name == "want":
+			for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					want = append(want, l)
+				}
+			}
+		case f.Name == "config":
+			for _, l := range strings.Split(string(f.Data), "\n") {
+				w := strings.Fields(l)
+				switch {
+				case len(w) == 3 && w[0] == "twin":
+					in.Twins = append(in.Twins, Twin{Old: w[1], New: w[2]})
+				case len(w) >= 4 && w[0] == "family":
+					in.Families = append(in.Families, Family{Name: w[1], Match: Match(w[2]), Modules: w[3:]})
+				}
+			}
+		case f.Name == "go.work":
+			ws.WorkFile = filepath.Join(root, "go.work")
+		case path.Base(f.Name) == "go.mod":
+			rel := path.Dir(f.Name)
+			mf, err := modfile.Parse(f.Name, f.Data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws.Modules = append(ws.Modules, &workspace.Module{Path: mf.Module.Mod.Path, Dir: filepath.Join(root, rel), Rel: rel, Data: f.Data, File: mf})
+		case path.Base(f.Name) == "graph":
+			graphs[path.Dir(f.Name)] = string(f.Data)
+		}
+	}
+	sort.Slice(ws.Modules, func(i, j int) bool { return ws.Modules[i].Rel < ws.Modules[j].Rel })
+	for _, m := range ws.Modules {
+		in.Graphs = append(in.Graphs, parseGraph(t, m, graphs[m.Rel]))
+	}
+	return in, want
+}
+
+func parseGraph(t *testing.T, m *workspace.Module, text string) *modgraph.Graph {
+	t.Helper()
+	mods := []*modgraph.Module{{Path: m.Path, Main: true, Dir: m.Dir}}
+	byPath := map[string]*modgraph.Module{}
+	reqs := map[string][]modgraph.Requirement{}
+	for _, r := range m.File.Require {
+		reqs[m.Path] = append(reqs[m.Path], modgraph.Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
+	}
+	linked := map[string]bool{}
+	online := false
+	for n, l := range strings.Split(text, "\n") {
+		w := strings.Fields(l)
+		if len(w) == 0 || strings.HasPrefix(w[0], "#") {
+			continue
+		}
+		bad := func() { t.Fatalf("%s/graph:%d: bad line %q", m.Rel, n+1, l) }
+		switch w[0] {
+		case "online":
+			online = true
+		case "mod":
+			if len(w) < 3 {
+				bad()
+			}
+			mod := &modgraph.Module{Path: w[1], Version: w[2]}
+			for _, fl := range w[3:] {
+				if fl == "linked" {
+					linked[w[1]] = true
+				}
+			}
+			for _, r := range m.File.Require {
+				if r.Mod.Path == w[1] {
+					mod.Indirect = r.Indirect
+				}
+			}
+			mods = append(mods, mod)
+			byPath[w[1]] = mod
+		case "req":
+			p, v, ok := strings.Cut(w[2], "@")
+			if len(w) < 3 || !ok {
+				bad()
+			}
+			reqs[w[1]] = append(reqs[w[1]], modgraph.Requirement{Path: p, Version: v, Indirect: len(w) > 3 && w[3] == "indirect"})
+		case "deprecated", "retracted", "update":
+			mod := byPath[w[1]]
+			if mod == nil || len(w) < 3 {
+				bad()
+			}
+			msg := strings.Join(w[2:], " ")
+			switch w[0] {
+			case "deprecated":
+				mod.Deprecated = msg
+			case "retracted":
+				mod.Retracted = []string{msg}
+			case "update":
+				mod.Update = &modgraph.Module{Path: mod.Path, Version: msg}
+			}
+		default:
+			bad()
+		}
+	}
+	g := modgraph.New(m.Dir, mods, reqs, linked)
+	g.Online = online
+	return g
+}
+
+func TestMajorOf(t *testing.T) {
+	tests := []struct {
+		path, version, base string
+		major               int
+	}{
+		{"gopkg.in/yaml.v2", "v2.4.0", "gopkg.in/yaml", 2},
+		{"gopkg.in/yaml.v3", "v3.0.1", "gopkg.in/yaml", 3},
+		{"github.com/x/y", "v1.2.0", "github.com/x/y", 1},
+		{"github.com/x/y", "v0.2.0", "github.com/x/y", 1},
+		{"github.com/x/y", "v4.12.0+incompatible", "github.com/x/y", 4},
+		{"github.com/x/y/v5", "v5.9.0", "github.com/x/y", 5},
+		{"go.etcd.io/etcd/client/v3", "v3.5.14", "go.etcd.io/etcd/client", 3},
+	}
+	for _, tt := range tests {
+		base, major := majorOf(tt.path, tt.version)
+		if base != tt.base || major != tt.major {
+			t.Errorf("majorOf(%q, %q) = %q, %d; want %q, %d", tt.path, tt.version, base, major, tt.base, tt.major)
+		}
+	}
+}
+
+func TestSuccessor(t *testing.T) {
+	tests := []struct{ self, msg, want string }{
+		{"github.com/xanzy/go-gitlab", "This module has been migrated to gitlab.com/gitlab-org/api/client-go. See https://gitlab.com/gitlab-org/api/client-go", "gitlab.com/gitlab-org/api/client-go"},
+		{"github.com/golang/protobuf", `Use the "google.golang.org/protobuf" module instead.`, "google.golang.org/protobuf"},
+		{"example.com/old", "use example.com/new instead.", "example.com/new"},
+		{"example.com/old", "no longer maintained", ""},
+		{"github.com/a/b", "see github.com/a/b/issues/12 for details", ""},
+	}
+	for _, tt := range tests {
+		if got := successor(tt.self, tt.msg); got != tt.want {
+			t.Errorf("successor(%q, %q) = %q, want %q", tt.self, tt.msg, got, tt.want)
+		}
+	}
+}
+
+func TestCmpGo(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"1.21", "1.22.0", -1},
+		{"1.22.0", "1.22.0", 0},
+		{"go1.25.1", "go1.25.0", 1},
+		{"1.23rc1", "1.23.0", -1},
+		{"1.21", "1.21.0", -1},
+	}
+	for _, tt := range tests {
+		if got := cmpGo(tt.a, tt.b); got != tt.want {
+			t.Errorf("cmpGo(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
