@@ -95,34 +95,84 @@ GONOSUMDB, GOPROXY=direct alone).
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error, 3 no
 usable mirror with --direct=false, or the go command failed.`,
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&f.candidates, "candidates", mirror.DefaultList, "comma-separated preset names (current, default, aliyun, goproxy.cn, goproxy.io, tencent) and proxy URLs")
-			fs.Var(&f.private, "private", "comma-separated module path `PATTERNS` kept off every mirror and the checksum database (default: GONOPROXY/GOPRIVATE as set now)")
-			fs.DurationVar(&f.timeout, "timeout", 3*time.Second, "bound on probing each candidate")
-			fs.StringVar(&f.export, "export", "auto", "where the choice goes: auto, github, gitlab, shell or json")
-			fs.BoolVar(&f.direct, "direct", true, "end the chain with direct (fetch from the origin when every mirror fails)")
-			fs.StringVar(&f.dir, "dir", "", "the repository root, to find the modules it requires (default: the current directory)")
-			fs.StringVar(&f.sumdbURLs, "sumdb-url", "", "comma-separated alternative `URLS` of the checksum database (same name and key), used in GOSUMDB when no chosen mirror serves it and one answers")
-			fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` of --export gitlab (default: "+defaultDotenvFile+" in $CI_PROJECT_DIR or the current directory)")
+			f.define(fs)
 			f.report.define(fs)
 		},
 		run: func(ctx context.Context, a *app, args []string) error { return a.runMirrors(ctx, &f, args) },
 	})
 }
 
+// define defines the mirrors flags (not the report flags) on fs, so that
+// other commands (run) can offer the same ones.
+func (f *mirrorsFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.candidates, "candidates", mirror.DefaultList, "comma-separated preset names (current, default, aliyun, goproxy.cn, goproxy.io, tencent) and proxy URLs")
+	fs.Var(&f.private, "private", "comma-separated module path `PATTERNS` kept off every mirror and the checksum database (default: GONOPROXY/GOPRIVATE as set now)")
+	fs.DurationVar(&f.timeout, "timeout", 3*time.Second, "bound on probing each candidate")
+	fs.StringVar(&f.export, "export", "auto", "where the choice goes: auto, github, gitlab, shell or json")
+	fs.BoolVar(&f.direct, "direct", true, "end the chain with direct (fetch from the origin when every mirror fails)")
+	fs.StringVar(&f.dir, "dir", "", "the repository root, to find the modules it requires (default: the current directory)")
+	fs.StringVar(&f.sumdbURLs, "sumdb-url", "", "comma-separated alternative `URLS` of the checksum database (same name and key), used in GOSUMDB when no chosen mirror serves it and one answers")
+	fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` of --export gitlab (default: "+defaultDotenvFile+" in $CI_PROJECT_DIR or the current directory)")
+}
+
 func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) error {
 	if len(args) > 0 {
 		return exitcode.UsageError(fmt.Errorf("mirrors: unexpected argument %q", args[0]))
-	}
-	if f.timeout <= 0 {
-		return exitcode.UsageError(errors.New("mirrors: --timeout must be positive"))
 	}
 	mode, err := a.mirrorsExport(f.export)
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
+	m, err := a.probeMirrors(ctx, f)
+	if err != nil {
+		return err
+	}
+	// stdout carries the export for shell and json; the table and the
+	// findings go beside it.
+	human, rep := a.stdout, a
+	if mode == "shell" || mode == "json" {
+		human = a.stderr
+		quiet := *a
+		quiet.stdout = a.stderr
+		rep = &quiet
+	}
+	if err := a.exportMirrors(mode, f, m, human); err != nil {
+		return err
+	}
+	out := &outcome{command: "mirrors", header: report.Header{Command: "mirrors"}, stages: []report.Stage{m.stage}, findings: m.findings}
+	if m.ws != nil {
+		out.header.Modules = moduleInfos(m.ws)
+	}
+	if err := rep.emit(&f.report, out); err != nil {
+		return err
+	}
+	if m.decision.GOPROXY == "" {
+		return exitcode.FailureError(fmt.Errorf("no usable mirror among %d candidates and --direct=false: GOPROXY left unchanged", len(m.decision.Results)))
+	}
+	return nil
+}
+
+// mirrorsRun is what the mirrors stage produced.
+type mirrorsRun struct {
+	decision mirror.Decision
+	findings []finding.Finding
+	stage    report.Stage
+	// ws is the workspace, nil when there is no go.mod.
+	ws *workspace.Workspace
+	// probed is the wall time of probing.
+	probed time.Duration
+}
+
+// probeMirrors checks the flags, measures the candidates, chooses the chain
+// and checks the environment (MH009). It prints only notices, on stderr;
+// exportMirrors and emit do the rest, so that run can use it as a stage.
+func (a *app) probeMirrors(ctx context.Context, f *mirrorsFlags) (*mirrorsRun, error) {
+	if f.timeout <= 0 {
+		return nil, exitcode.UsageError(errors.New("mirrors: --timeout must be positive"))
+	}
 	for _, u := range splitList(f.sumdbURLs) {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
-			return exitcode.UsageError(fmt.Errorf("--sumdb-url %q: want an http(s) URL", u))
+			return nil, exitcode.UsageError(fmt.Errorf("--sumdb-url %q: want an http(s) URL", u))
 		}
 	}
 	start := time.Now()
@@ -133,9 +183,9 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 		ws = nil
 		fmt.Fprintf(a.stderr, "modhygiene: notice: no go.mod under %s: mirrors are measured on the checksum-database endpoint only\n", dir)
 	case errors.Is(err, fs.ErrNotExist):
-		return exitcode.UsageError(err)
+		return nil, exitcode.UsageError(err)
 	case err != nil:
-		return exitcode.UsageError(fmt.Errorf("finding modules: %w", err))
+		return nil, exitcode.UsageError(fmt.Errorf("finding modules: %w", err))
 	}
 
 	r := a.goRunner()
@@ -151,14 +201,14 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	goenv, err := r.GoEnv(ctx, dir, append(append([]string(nil), envcheck.Vars...), "GONOPROXY")...)
 	<-done
 	if err != nil {
-		return exitcode.FailureError(err)
+		return nil, exitcode.FailureError(err)
 	}
 	if defsErr != nil {
-		return exitcode.FailureError(defsErr)
+		return nil, exitcode.FailureError(defsErr)
 	}
 	cands, err := mirror.Candidates(f.candidates, mirror.Sources{Current: goenv["GOPROXY"], Default: defs.GOPROXY})
 	if err != nil {
-		return exitcode.UsageError(fmt.Errorf("--candidates: %w", err))
+		return nil, exitcode.UsageError(fmt.Errorf("--candidates: %w", err))
 	}
 	if ci.Detect(a.getenv) == ci.GitHub {
 		// A company proxy's URL may carry credentials; the runner hides
@@ -193,27 +243,12 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	<-epDone
 	probed := time.Since(probeStart)
 	if ctx.Err() != nil {
-		return exitcode.FailureError(ctx.Err())
+		return nil, exitcode.FailureError(ctx.Err())
 	}
 	d := mirror.Choose(results, mirror.ChooseOptions{
 		NoDirect: !f.direct, GOSUMDB: sumdb, DefaultGOSUMDB: defs.GOSUMDB,
 		Private: f.private.val, PrivateSet: f.private.set, SumDBEndpoints: endpoints,
 	})
-
-	// stdout carries the export for shell and json; the table goes beside it.
-	human, rep := a.stdout, a
-	if mode == "shell" || mode == "json" {
-		human = a.stderr
-		quiet := *a
-		quiet.stdout = a.stderr
-		rep = &quiet
-	}
-	if err := mirror.WriteTable(human, &d); err != nil {
-		return exitcode.FailureError(err)
-	}
-	if err := a.writeMirrorsExport(mode, f, &d, probed); err != nil {
-		return err
-	}
 
 	// MH009 on the environment as it came in, with --private standing for
 	// the private patterns it replaces.
@@ -227,18 +262,16 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, args []string) er
 	}
 	findings := envcheck.Findings(in, required)
 
-	stage := mirrorsStage(&d, findings, time.Since(start))
-	out := &outcome{command: "mirrors", header: report.Header{Command: "mirrors"}, stages: []report.Stage{stage}, findings: findings}
-	if ws != nil {
-		out.header.Modules = moduleInfos(ws)
+	return &mirrorsRun{decision: d, findings: findings, stage: mirrorsStage(&d, findings, time.Since(start)), ws: ws, probed: probed}, nil
+}
+
+// exportMirrors prints the candidate table to human and writes the chosen
+// variables where mode says.
+func (a *app) exportMirrors(mode string, f *mirrorsFlags, m *mirrorsRun, human io.Writer) error {
+	if err := mirror.WriteTable(human, &m.decision); err != nil {
+		return exitcode.FailureError(err)
 	}
-	if err := rep.emit(&f.report, out); err != nil {
-		return err
-	}
-	if d.GOPROXY == "" {
-		return exitcode.FailureError(fmt.Errorf("no usable mirror among %d candidates and --direct=false: GOPROXY left unchanged", len(cands)))
-	}
-	return nil
+	return a.writeMirrorsExport(mode, f, &m.decision, m.probed)
 }
 
 // mirrorsExport resolves --export, auto included.
