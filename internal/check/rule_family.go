@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
@@ -86,6 +87,9 @@ func tableSkew(c *modCtx, families []Family) []finding.Finding {
 				continue
 			}
 			want := target(fam.Match, m.Version, lead.Version)
+			if !c.canReach(m, want) {
+				continue
+			}
 			f := c.newFinding("MH004", c.skewSeverity(fam.Match, m, lead), m.Path,
 				fmt.Sprintf("%s %s is behind %s %s: the %s modules are released together and must match (%s)",
 					m.Path, m.Version, lead.Path, lead.Version, fam.Name, matchDoc(fam.Match)))
@@ -110,7 +114,13 @@ func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
 			if sel == nil || sel.Main || r.Version != b.Version || sel.Version == r.Version || familyOf(families, r.Path) != nil {
 				continue
 			}
-			if !c.siblings(b, sel, r.Version) {
+			// Lockstep seen at one major version says nothing about the
+			// next: containerd/errdefs went to v1.0.0 while errdefs/pkg
+			// stayed at v0.3.0.
+			if semver.Major(sel.Version) != semver.Major(b.Version) || !c.siblings(b, sel, r.Version) {
+				continue
+			}
+			if !c.canReach(b, sel.Version) {
 				continue
 			}
 			if ahead == nil || semver.Compare(sel.Version, ahead.Version) > 0 {
@@ -128,6 +138,23 @@ func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// canReach reports whether m may have a release at version v to align
+// to. Online, the proxy's newest version of m (go list -u's Update, or m
+// itself when there is none) must reach v: a member whose releases stopped
+// (go.opentelemetry.io/otel/exporters/jaeger ends at v1.17.0) cannot follow
+// its family, and MH006 reports it when it is deprecated. Offline it is
+// assumed.
+func (c *modCtx) canReach(m *modgraph.Module, v string) bool {
+	if !c.g.Online || m.Error != nil {
+		return true
+	}
+	latest := m.Version
+	if m.Update != nil {
+		latest = m.Update.Version
+	}
+	return semver.Compare(latest, v) >= 0
 }
 
 // publicHosts serve unrelated modules of many owners: a shared host says
@@ -182,7 +209,13 @@ func normURL(u string) string {
 }
 
 // sharedPackages finds a module that still holds packages of a nested
-// module of the same build list.
+// module of the same build list: importing such a package fails with
+// "ambiguous import". The older of the two is the one to move: an old root
+// module from before the split (google.golang.org/genproto before
+// googleapis/api) is upgraded; an old nested module that was merged back
+// into its root is dropped by upgrading whatever brings it in. It is an
+// error when the nested module is linked (its other packages are imported,
+// so the shared one is one import away) and a warning otherwise.
 func sharedPackages(c *modCtx) []finding.Finding {
 	var fs []finding.Finding
 	deps := c.g.Deps()
@@ -202,20 +235,48 @@ func sharedPackages(c *modCtx) []finding.Finding {
 				continue
 			}
 			sev := finding.Warning
-			if c.g.IsLinked(inner.Path) || c.g.IsLinked(outer.Path) {
+			if c.g.IsLinked(inner.Path) {
 				sev = finding.Error
 			}
 			ip := outer.Path + "/" + pkg
-			f := c.newFinding("MH004", sev, outer.Path,
-				fmt.Sprintf("%s %s still contains package %s, which %s %s now provides: importing it fails with \"ambiguous import\"; upgrade %s past the split",
-					outer.Path, outer.Version, ip, inner.Path, inner.Version, outer.Path))
+			var f finding.Finding
+			if mergedBack(outer, inner) {
+				f = c.newFinding("MH004", sev, inner.Path,
+					fmt.Sprintf("%s %s provides package %s, which %s %s provides again since the module was merged back: importing it fails with \"ambiguous import\"; drop %s",
+						inner.Path, inner.Version, ip, outer.Path, outer.Version, inner.Path))
+				f.Fix = c.upgradeFix(inner.Path)
+			} else {
+				f = c.newFinding("MH004", sev, outer.Path,
+					fmt.Sprintf("%s %s still contains package %s, which %s %s now provides: importing it fails with \"ambiguous import\"; upgrade %s past the split",
+						outer.Path, outer.Version, ip, inner.Path, inner.Version, outer.Path))
+				f.Fix = c.cmd(fmt.Sprintf("go get %s@latest", outer.Path))
+			}
 			f.Detail = familyDetail(c, []*modgraph.Module{outer, inner})
-			f.Fix = c.cmd(fmt.Sprintf("go get %s@latest", outer.Path))
 			fs = append(fs, f)
 			break
 		}
 	}
 	return fs
+}
+
+// mergedBack reports whether the nested module's version is older than
+// the root module's, by release time or, for pseudo-versions, their
+// timestamps.
+func mergedBack(outer, inner *modgraph.Module) bool {
+	to, ti := releaseTime(outer), releaseTime(inner)
+	return !to.IsZero() && !ti.IsZero() && ti.Before(to)
+}
+
+func releaseTime(m *modgraph.Module) time.Time {
+	if m.Time != nil && m.Time.Year() > 1 {
+		return *m.Time
+	}
+	if module.IsPseudoVersion(m.Version) {
+		if t, err := module.PseudoVersionTime(m.Version); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // goPackageBelow returns the slash-separated path, below the module root
