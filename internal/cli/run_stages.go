@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/modhygiene/modhygiene/internal/ci"
+	"github.com/modhygiene/modhygiene/internal/exitcode"
+	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/mirror"
+	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/tidy"
+	"github.com/modhygiene/modhygiene/internal/vuln"
+)
+
+// stageResult is what one stage of `modhygiene run` produced.
+type stageResult struct {
+	stage    report.Stage
+	findings []finding.Finding
+	// failed says the stage could not do its work and the run exits 3.
+	failed bool
+}
+
+// runMirrorsStage probes the candidate mirrors, shows the table on stderr,
+// exports the choice for later steps (GITHUB_ENV on GitHub, the dotenv file
+// on GitLab) and puts it into this run's environment, so that every later
+// stage fetches through it. A mirror problem is a warning: the run goes on
+// with GOPROXY as it was. Only a malformed candidate list is an error.
+func (a *app) runMirrorsStage(ctx context.Context, s *runSettings, dotenv string) (stageResult, error) {
+	start := time.Now()
+	mf := &mirrorsFlags{candidates: s.mirrors, timeout: 3 * time.Second, direct: true, dir: s.dir, dotenv: dotenv}
+	m, err := a.probeMirrors(ctx, mf)
+	if err != nil {
+		var ee *exitcode.Error
+		if errors.As(err, &ee) && ee.Code == exitcode.Usage {
+			return stageResult{}, exitcode.UsageError(fmt.Errorf("run: mirrors (from %s): %w", s.from["mirrors"], err))
+		}
+		if ctx.Err() != nil {
+			return stageResult{}, err
+		}
+		fmt.Fprintf(a.stderr, "modhygiene: warning: mirrors: %v; GOPROXY stays as it is\n", err)
+		return stageResult{stage: report.Stage{Name: "mirrors", Duration: time.Since(start), Status: "warning",
+			Summary: "not measured: " + firstLine(err.Error())}}, nil
+	}
+	res := stageResult{stage: m.stage, findings: m.findings}
+	var mode string
+	switch s.platform {
+	case ci.GitHub:
+		if a.getenv("GITHUB_ENV") != "" {
+			mode = "github"
+		}
+	case ci.GitLab:
+		mode = "gitlab"
+	}
+	if mode == "" && dotenv != "" {
+		mode = "gitlab"
+	}
+	d := &m.decision
+	switch {
+	case d.GOPROXY == "":
+		fmt.Fprintln(a.stderr, "modhygiene: warning: mirrors: no usable mirror; GOPROXY stays as it is")
+		mirror.WriteTable(a.stderr, d)
+	case mode == "":
+		mirror.WriteTable(a.stderr, d)
+		fmt.Fprintf(a.stderr, "modhygiene: GOPROXY=%s for this run; to keep it: eval \"$(modhygiene mirrors --export shell)\"\n", d.GOPROXY)
+	default:
+		if err := a.exportMirrors(mode, mf, m, a.stderr); err != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: mirrors: exporting the choice: %v\n", err)
+			res.stage.Status = "warning"
+		}
+	}
+	if d.GOPROXY != "" {
+		var vars []string
+		for _, v := range d.Vars() {
+			vars = append(vars, v.Name+"="+v.Value)
+		}
+		a.env = gocmd.Merge(a.env, vars)
+	}
+	res.stage.Duration = time.Since(start)
+	return res, nil
+}
+
+// runTidyStage runs go mod tidy over every module, as a check or a fix.
+func (a *app) runTidyStage(ctx context.Context, s *runSettings, jobs int) stageResult {
+	opt := tidy.Options{Fix: s.tidy == "fix", Jobs: jobs, Progress: a.tidyProgress(len(s.ws.Modules))}
+	opt.MemoDir, _ = a.toolCacheDir("tidy-memo")
+	start := time.Now()
+	results, err := tidy.Run(ctx, a.goRunner(), s.ws, opt)
+	a.finishProgress()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "modhygiene: tidy could not run: %v\n", err)
+		return stageResult{stage: report.Stage{Name: "tidy", Duration: time.Since(start), Status: "failed",
+			Summary: firstLine(err.Error())}, failed: true}
+	}
+	stage, fs, failed := tidyOutcome(results, time.Since(start))
+	a.reportFixed(results)
+	for _, r := range failed {
+		msg := goFilePosRE.ReplaceAllString(r.Err.Error(), "${1}"+relDir(r.Module.Rel)+"${2}")
+		fmt.Fprintf(a.stderr, "modhygiene: tidy could not run for %s (%s): %s\n", r.Module.Name(), r.Module.GoModFile(), msg)
+	}
+	return stageResult{stage: stage, findings: fs, failed: len(failed) > 0}
+}
+
+// runVulnStage scans every module with golang.org/x/vuln.
+func (a *app) runVulnStage(ctx context.Context, s *runSettings, jobs int) (stageResult, error) {
+	start := time.Now()
+	src, err := vuln.ParseSource(s.vulnDB, a.cwd)
+	if err != nil {
+		return stageResult{}, exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
+	}
+	stage := report.Stage{Name: "vuln", Outputs: map[string]string{}}
+	fail := func(err error) (stageResult, error) {
+		fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", err)
+		stage.Duration, stage.Status, stage.Summary = time.Since(start), "failed", firstLine(err.Error())
+		return stageResult{stage: stage, failed: true}, nil
+	}
+	dbURL := src.URL
+	if src.Kind == vuln.Module {
+		cacheDir, err := a.userCacheDir()
+		if err != nil {
+			return fail(fmt.Errorf("vuln-db module: %w", err))
+		}
+		mdb := &vuln.ModuleDB{Runner: a.goRunner(), Dir: filepath.Join(cacheDir, "modhygiene", "vulndb"), Version: src.Version}
+		db, err := mdb.Prepare(ctx)
+		if err != nil {
+			return fail(fmt.Errorf("vuln-db module: %w", err))
+		}
+		if db.Stale != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: %v; using the database built from %s@%s\n", db.Stale, vuln.VulnDBModule, db.Version)
+		}
+		dbURL = db.URL
+		stage.Outputs["vulndb-version"] = db.Version
+	}
+	results, err := vuln.Scan(ctx, s.ws.Modules, vuln.Options{
+		DB: dbURL, Level: vuln.LevelSymbol, Env: a.env, Runner: a.goRunner(), Jobs: max(1, jobs),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	var (
+		fs     []finding.Finding
+		failed []error
+		hit    int
+	)
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, r.Err)
+			continue
+		}
+		if len(r.Findings) > 0 {
+			hit++
+		}
+		fs = append(fs, r.Findings...)
+	}
+	stage.Duration = time.Since(start)
+	stage.Summary = fmt.Sprintf("%d %s in %d of %d %s", len(fs), vulnPlural(len(fs), "vulnerability", "vulnerabilities"), hit, len(results), vulnPlural(len(results), "module", "modules"))
+	stage.Status = "ok"
+	switch {
+	case len(failed) > 0:
+		stage.Status = "failed"
+		stage.Summary += fmt.Sprintf("; %d could not be scanned", len(failed))
+		for _, e := range failed {
+			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
+		}
+		if src.Kind == vuln.Official {
+			fmt.Fprintln(a.stderr, "modhygiene: vuln: if the official database cannot be reached from here, vuln-db: module fetches it through GOPROXY like any module")
+		}
+	case len(fs) > 0:
+		stage.Status = "findings"
+	}
+	return stageResult{stage: stage, findings: fs, failed: len(failed) > 0}, nil
+}
+
+// cacheStageError turns an error of a cache stage into a warning stage: a
+// cache problem never fails the run. Usage errors (a malformed store) are
+// returned.
+func (a *app) cacheStageError(name string, start time.Time, err error) (stageResult, error) {
+	var ee *exitcode.Error
+	if errors.As(err, &ee) && ee.Code == exitcode.Usage {
+		return stageResult{}, err
+	}
+	fmt.Fprintf(a.stderr, "modhygiene: warning: cache: %v\n", err)
+	st := report.Stage{Name: name, Duration: time.Since(start), Status: "warning", Summary: "cache unavailable: " + firstLine(err.Error())}
+	if name == "restore" {
+		st.Outputs = map[string]string{"cache-hit": "false"}
+	}
+	return stageResult{stage: st}, nil
+}
