@@ -6,7 +6,7 @@
 #
 # check runs, per module, two go commands at once, plus one `go env` for MH009:
 #   go list -mod=readonly -m -e -json [-u] all                              (build list, -u: deprecations, retractions)
-#   go list -mod=readonly -e -deps -test -json=ImportPath,Module ./...      (linked modules)
+#   go list -mod=readonly -e -deps -test -json=ImportPath,Module,Error ./...      (linked modules)
 #   go env -json GOSUMDB GONOSUMDB ...                                      (MH009)
 # "go"     : those commands started together, as check starts them (the baseline)
 # "go-seq" : the same commands one after another
@@ -40,13 +40,13 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 envvars="GOSUMDB GONOSUMDB GONOSUMCHECK GOPRIVATE GOINSECURE GOFLAGS GOPROXY"
 gocmds() { # gocmds [-u]: the commands check needs, started together
   go list -mod=readonly -m -e -json "$@" all >/dev/null &
-  go list -mod=readonly -e -deps -test -json=ImportPath,Module ./... >/dev/null &
+  go list -mod=readonly -e -deps -test -json=ImportPath,Module,Error ./... >/dev/null &
   go env -json $envvars >/dev/null &
   wait
 }
 gocmds_seq() {
   go list -mod=readonly -m -e -json "$@" all >/dev/null
-  go list -mod=readonly -e -deps -test -json=ImportPath,Module ./... >/dev/null
+  go list -mod=readonly -e -deps -test -json=ImportPath,Module,Error ./... >/dev/null
   go env -json $envvars >/dev/null
 }
 mh() { "$work/modhygiene" check --dir . --fail-on never "$@" >/dev/null 2>&1; }
