@@ -130,11 +130,14 @@ func New(dir string, mods []*Module, requires map[string][]Requirement, linked m
 	return g
 }
 
+// index maps paths to modules and picks the main module: the one in Dir
+// (in a go.work every workspace module is a main module), else the first.
 func (g *Graph) index() {
 	g.byPath = make(map[string]*Module, len(g.Modules))
+	g.Main = ""
 	for _, m := range g.Modules {
 		g.byPath[m.Path] = m
-		if m.Main && g.Main == "" {
+		if m.Main && (g.Main == "" || m.Dir != "" && filepath.Clean(m.Dir) == filepath.Clean(g.Dir)) {
 			g.Main = m.Path
 		}
 	}
@@ -284,8 +287,13 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// A vendored module builds from vendor/: list its packages there.
+		mode := "-mod=readonly"
+		if fi, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt")); err == nil && fi.Mode().IsRegular() {
+			mode = "-mod=vendor"
+		}
 		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", "-mod=readonly", "-e", "-deps", "-test", "-json=ImportPath,Module,Error", "./..."}})
+			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Module,Error", "./..."}})
 	}()
 	mods, err := listModules(ctx, r, dir, opt)
 	off := opt
