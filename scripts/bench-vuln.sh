@@ -38,7 +38,7 @@ chmod -R u+w "$work/src"
 
 export XDG_CACHE_HOME="$work/cache"
 # Build the database once (and warm the go command's caches).
-"$work/bin/modhygiene" vuln --dir "$work/src" --db module --scan module --fail-on never --format json "$work/src" >/dev/null
+"$work/bin/modhygiene" vuln --dir "$work/src" --db module --scan module --fail-on never --format json "$work/src" >/dev/null 2>&1
 db=$(ls -d "$work"/cache/modhygiene/vulndb/v*)
 dburl="file://$db"
 echo "database: $(basename "$db") ($(ls "$db/ID" | wc -l) entries)"
@@ -51,7 +51,7 @@ seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf 
 
 for i in $(seq "$runs"); do
 	"$timev" -v -o "$work/gv.$i" "$work/bin/govulncheck" -C "$work/src" -db "$dburl" -format json ./... >"$work/gv.$i.json"
-	"$timev" -v -o "$work/mh.$i" "$work/bin/modhygiene" vuln --dir "$work/src" --db "$dburl" --format json --fail-on never "$work/src" >"$work/mh.$i.json"
+	"$timev" -v -o "$work/mh.$i" "$work/bin/modhygiene" vuln --dir "$work/src" --db "$dburl" --format json --fail-on never "$work/src" >"$work/mh.$i.json" 2>"$work/mh.$i.err"
 	for t in gv mh; do
 		field "$work/$t.$i" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' | seconds >"$work/$t.$i.s"
 		field "$work/$t.$i" 'Maximum resident set size (kbytes)' >"$work/$t.$i.kb"
