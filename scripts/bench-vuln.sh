@@ -38,7 +38,8 @@ chmod -R u+w "$work/src"
 
 export XDG_CACHE_HOME="$work/cache"
 # Build the database once (and warm the go command's caches).
-"$work/bin/modhygiene" vuln --dir "$work/src" --db module --scan module --fail-on never --format json "$work/src" >/dev/null 2>&1
+"$work/bin/modhygiene" vuln --dir "$work/src" --db module --scan module --fail-on never --format json "$work/src" >/dev/null 2>"$work/db.err" ||
+	{ cat "$work/db.err" >&2; exit 1; }
 db=$(ls -d "$work"/cache/modhygiene/vulndb/v*)
 dburl="file://$db"
 echo "database: $(basename "$db") ($(ls "$db/ID" | wc -l) entries)"
