@@ -238,8 +238,6 @@ func (a *app) runCheckStage(ctx context.Context, s *runSettings, jobs int) stage
 	var keep func(*finding.Finding) bool
 	if s.checkRules != nil {
 		keep = func(fd *finding.Finding) bool { return s.checkRules[fd.Rule] }
-		// Without MH006 and MH007 nothing needs the proxy.
-		opt.Offline = !s.checkRules["MH006"] && !s.checkRules["MH007"]
 	}
 	start := time.Now()
 	stage, fs, err := a.checkStage(ctx, s.ws, s.cfg, opt, keep)
