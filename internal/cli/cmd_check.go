@@ -31,7 +31,7 @@ func init() {
 	register(&command{
 		name:  "check",
 		short: "find duplicate majors, twins, family skew, drift, deprecated and retracted versions",
-		usage: "check [--dir DIR] [--offline] [--format text|json] [--fail-on info|warning|error|never] [MODULE_DIR...]",
+		usage: "check [--dir DIR] [--offline] [--jobs N] [--format text|json] [--fail-on info|warning|error|never] [MODULE_DIR...]",
 		long: `Analyses the module graph of every module of the repository (the modules of
 go.work, else every go.mod below --dir), each as it builds on its own:
 
@@ -47,17 +47,19 @@ go.work, else every go.mod below --dir), each as it builds on its own:
 Each finding names the go.mod line to change, the dependency path that
 brings the module in, and the command that fixes it. MH006 and MH007 ask the
 module proxy (go list -m -u); with --offline, or when the proxy cannot be
-reached, they are skipped with a notice. Nothing is written: go.mod and
-go.sum must be tidy (see 'modhygiene tidy').
+reached, they are skipped with a notice (modules missing from the module
+cache are still downloaded as the go command needs them). Nothing is
+written: go.mod and go.sum should be tidy (see 'modhygiene tidy').
 
 .modhygiene.yaml at the repository root sets rule severities, ignores, and
 extra twins and families.
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or
-configuration error, 3 the go command failed.`,
+configuration error, 3 the module graph of a module could not be loaded
+(the other modules are still reported).`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.dir, "dir", "", "the repository root to search for modules (default: the current directory)")
-			fs.BoolVar(&f.offline, "offline", false, "do not ask the module proxy; skip MH006 deprecated and MH007 retracted")
+			fs.BoolVar(&f.offline, "offline", false, "do not ask the module proxy for deprecations and retractions: skip MH006 and MH007")
 			fs.IntVar(&f.jobs, "jobs", max(2, runtime.NumCPU()), "how many modules to load at once")
 			f.report.define(fs)
 		},
