@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/exitcode"
@@ -68,6 +69,10 @@ Ignore a vulnerability in .modhygiene.yaml:
 
 func (a *app) runVuln(ctx context.Context, f *vulnFlags, args []string) error {
 	if _, err := report.ParseFailOn(f.rf.failOn); err != nil {
+		return exitcode.UsageError(err)
+	}
+	// A scan can take minutes: refuse an unknown format before it.
+	if _, err := report.New(f.rf.format, io.Discard, report.Options{}); err != nil {
 		return exitcode.UsageError(err)
 	}
 	ws, cfg, err := a.loadWorkspace(f.dir, args)
