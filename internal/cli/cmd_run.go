@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -123,7 +124,7 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	if f.post {
 		return a.runPost(ctx, s)
 	}
-	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d modules: %s\n", s.platform, len(s.ws.Modules), s.describe())
+	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d %s: %s\n", s.platform, len(s.ws.Modules), vulnPlural(len(s.ws.Modules), "module", "modules"), s.describe())
 
 	var (
 		results  []stageResult
@@ -225,7 +226,7 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	}
 	emitErr := rep.emit(&f.report, out)
 	if len(failed) > 0 {
-		fmt.Fprintf(a.stderr, "modhygiene: run: %s could not do its work (see above)\n", strings.Join(failed, ", "))
+		fmt.Fprintf(a.stderr, "modhygiene: run: failed %s: %s (see above)\n", vulnPlural(len(failed), "stage", "stages"), strings.Join(failed, ", "))
 		return silent(exitcode.Failure)
 	}
 	return emitErr
@@ -243,7 +244,9 @@ func (a *app) runCheckStage(ctx context.Context, s *runSettings, jobs int) stage
 	stage, fs, err := a.checkStage(ctx, s.ws, s.cfg, opt, keep)
 	if err != nil {
 		if stage.Name == "" {
-			fmt.Fprintf(a.stderr, "modhygiene: check: %v\n", err)
+			if !errors.Is(err, errSilent) {
+				fmt.Fprintf(a.stderr, "modhygiene: check: %v\n", err)
+			}
 			stage = report.Stage{Name: "check", Duration: time.Since(start), Status: "failed", Summary: firstLine(err.Error())}
 		}
 		return stageResult{stage: stage, findings: fs, failed: true}

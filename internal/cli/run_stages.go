@@ -61,9 +61,14 @@ func (a *app) runMirrorsStage(ctx context.Context, s *runSettings, dotenv string
 	}
 	d := &m.decision
 	switch {
-	case d.GOPROXY == "":
-		fmt.Fprintln(a.stderr, "modhygiene: warning: mirrors: no usable mirror; GOPROXY stays as it is")
+	case d.GOPROXY == "" || len(d.Chain) == 0:
+		// Going direct-only would throw away a GOPROXY that may work
+		// better than its probe suggests (a private network's proxy).
 		mirror.WriteTable(a.stderr, d)
+		fmt.Fprintln(a.stderr, "modhygiene: warning: mirrors: no candidate is usable; GOPROXY stays as it is")
+		res.stage.Status = "warning"
+		res.stage.Duration = time.Since(start)
+		return res, nil
 	case mode == "":
 		mirror.WriteTable(a.stderr, d)
 		fmt.Fprintf(a.stderr, "modhygiene: GOPROXY=%s for this run; to keep it: eval \"$(modhygiene mirrors --export shell)\"\n", d.GOPROXY)
@@ -73,13 +78,11 @@ func (a *app) runMirrorsStage(ctx context.Context, s *runSettings, dotenv string
 			res.stage.Status = "warning"
 		}
 	}
-	if d.GOPROXY != "" {
-		var vars []string
-		for _, v := range d.Vars() {
-			vars = append(vars, v.Name+"="+v.Value)
-		}
-		a.env = gocmd.Merge(a.env, vars)
+	var vars []string
+	for _, v := range d.Vars() {
+		vars = append(vars, v.Name+"="+v.Value)
 	}
+	a.env = gocmd.Merge(a.env, vars)
 	res.stage.Duration = time.Since(start)
 	return res, nil
 }
