@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
@@ -47,7 +48,7 @@ type DB struct {
 	// build of the same version was reused.
 	Built bool
 	// Stale holds why the module could not be fetched when an earlier
-	// build of an older version is used instead.
+	// build, or a version already in the module cache, is used instead.
 	Stale error
 }
 
@@ -62,8 +63,9 @@ type downloadJSON struct {
 
 // Prepare fetches the module at Version and returns the database built from
 // it. The database is rebuilt only when the version changes; older builds
-// are removed. When the module cannot be fetched but an earlier build
-// exists, that build is returned with Stale set.
+// are removed. When the module cannot be fetched, the newest earlier build
+// is returned with Stale set or, without one, the newest version in the
+// module cache is built.
 func (d *ModuleDB) Prepare(ctx context.Context) (*DB, error) {
 	mod, version := d.Module, d.Version
 	if mod == "" {
@@ -76,18 +78,28 @@ func (d *ModuleDB) Prepare(ctx context.Context) (*DB, error) {
 		return nil, err
 	}
 	dl, err := d.download(ctx, mod, version)
+	var stale error
 	if err != nil {
 		if prev := d.newest(); prev != "" {
 			dir := filepath.Join(d.Dir, prev)
 			return &DB{Dir: dir, URL: FileURL(dir), Version: prev, Stale: err}, nil
 		}
-		return nil, err
+		// No build yet, but the module cache (restored in CI, say) may
+		// hold a version: the go command serves it without the network.
+		cached := d.newestCached(ctx, mod)
+		if cached == "" {
+			return nil, err
+		}
+		dl, stale = nil, err
+		if dl, err = d.download(ctx, mod, cached); err != nil {
+			return nil, stale
+		}
 	}
 	if !semver.IsValid(dl.Version) || strings.ContainsAny(dl.Version, `/\`) {
 		return nil, fmt.Errorf("%s: go mod download returned version %q", mod, dl.Version)
 	}
 	dst := filepath.Join(d.Dir, dl.Version)
-	db := &DB{Dir: dst, URL: FileURL(dst), Version: dl.Version}
+	db := &DB{Dir: dst, URL: FileURL(dst), Version: dl.Version, Stale: stale}
 	if !IsLayout(dst) {
 		if err := BuildLayout(filepath.Join(dl.Dir, "data", "osv"), dst, infoTime(dl.Info)); err != nil {
 			return nil, fmt.Errorf("building the vulnerability database from %s@%s: %w", mod, dl.Version, err)
@@ -128,6 +140,28 @@ func (d *ModuleDB) download(ctx context.Context, mod, version string) (*download
 		return nil, fmt.Errorf("fetching %s@%s: go mod download gave no directory", mod, version)
 	}
 	return &dl, nil
+}
+
+// newestCached returns the newest version of mod whose zip is in the
+// module cache, or "".
+func (d *ModuleDB) newestCached(ctx context.Context, mod string) string {
+	env, err := d.Runner.GoEnv(ctx, d.Dir, "GOMODCACHE")
+	if err != nil || env["GOMODCACHE"] == "" {
+		return ""
+	}
+	esc, err := module.EscapePath(mod)
+	if err != nil {
+		return ""
+	}
+	zips, _ := filepath.Glob(filepath.Join(env["GOMODCACHE"], "cache", "download", filepath.FromSlash(esc), "@v", "*.zip"))
+	best := ""
+	for _, z := range zips {
+		v, err := module.UnescapeVersion(strings.TrimSuffix(filepath.Base(z), ".zip"))
+		if err == nil && semver.IsValid(v) && (best == "" || semver.Compare(v, best) > 0) {
+			best = v
+		}
+	}
+	return best
 }
 
 // infoTime returns the time in a module's .info file, or the zero time.
