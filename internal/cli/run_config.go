@@ -15,6 +15,7 @@ import (
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/mirror"
 	"github.com/modhygiene/modhygiene/internal/report"
+	"github.com/modhygiene/modhygiene/internal/vuln"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -183,6 +184,11 @@ func (a *app) resolveRun(f *runFlags, set map[string]bool) (*runSettings, error)
 		return nil, bad("vuln", "true or false")
 	}
 	s.vulnDB = s.values["vuln-db"]
+	if s.vuln {
+		if _, err := vuln.ParseSource(s.vulnDB, a.cwd); err != nil {
+			return nil, exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
+		}
+	}
 	switch s.tidy = strings.ToLower(s.values["tidy"]); s.tidy {
 	case "check", "fix", "off":
 	case "true":
