@@ -95,7 +95,7 @@ could not run). A cache or mirror problem is a warning, never a failure.`,
 			fs.StringVar(&f.vulnDB, "vuln-db", "official", "vulnerability database of the vuln stage: official, module, module@VERSION, file:///PATH or a URL")
 			fs.StringVar(&f.config, "config", "", "configuration `FILE`, relative to --dir (default: .modhygiene.yaml at the repository root)")
 			fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` for the mirrors' choice (GitLab: artifacts: reports: dotenv; default: "+defaultDotenvFile+" in $CI_PROJECT_DIR)")
-			fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "how many modules to work on at once")
+			fs.IntVar(&f.jobs, "jobs", 0, "how many modules to work on at once (0: the number of CPUs)")
 			f.report.define(fs)
 		},
 		run: func(ctx context.Context, a *app, args []string) error { return a.runJob(ctx, f, args) },
@@ -106,8 +106,11 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	if len(args) > 0 {
 		return exitcode.UsageError(fmt.Errorf("run: unexpected argument %q; --dir names the repository", args[0]))
 	}
-	if f.jobs < 1 {
-		return exitcode.UsageError(fmt.Errorf("run: --jobs must be at least 1"))
+	if f.jobs < 0 {
+		return exitcode.UsageError(fmt.Errorf("run: --jobs must not be negative"))
+	}
+	if f.jobs == 0 {
+		f.jobs = runtime.NumCPU()
 	}
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -192,6 +195,9 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	for _, r := range results {
 		stages = append(stages, r.stage)
 		for _, fd := range r.findings {
+			if r.stage.Name == "mirrors" && !s.ruleOn(fd.Rule) {
+				continue
+			}
 			// MH009 comes from mirrors and check alike.
 			fd.Normalize()
 			if seen[fd.Fingerprint] {

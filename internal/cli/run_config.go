@@ -287,3 +287,17 @@ func (s *runSettings) describe() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// ruleOn reports whether the checks setting selects the graph or
+// environment rule id (MH002 to MH009); other rules have stages of their own.
+func (s *runSettings) ruleOn(id string) bool {
+	switch {
+	case id == "MH001" || id == "MH010":
+		return true
+	case s.checksOff:
+		return false
+	case s.checkRules != nil:
+		return s.checkRules[id]
+	}
+	return true
+}

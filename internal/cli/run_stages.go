@@ -67,6 +67,8 @@ func (a *app) runMirrorsStage(ctx context.Context, s *runSettings, dotenv string
 		mirror.WriteTable(a.stderr, d)
 		fmt.Fprintln(a.stderr, "modhygiene: warning: mirrors: no candidate is usable; GOPROXY stays as it is")
 		res.stage.Status = "warning"
+		delete(res.stage.Outputs, "goproxy") // the GOPROXY in effect is filled in later
+		delete(res.stage.Outputs, "gosumdb")
 		res.stage.Duration = time.Since(start)
 		return res, nil
 	case mode == "":
