@@ -1,0 +1,68 @@
+package cli
+
+import "testing"
+
+func TestParseInputBool(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    bool
+		wantErr bool
+	}{
+		{"true", true, false}, {"True", true, false}, {"TRUE", true, false},
+		{"false", false, false}, {"False", false, false}, {"FALSE", false, false},
+		{"yes", false, true}, {"1", false, true}, {"", false, true}, {"tRuE", false, true},
+	} {
+		got, err := parseInputBool(tc.in)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("parseInputBool(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestSameValue(t *testing.T) {
+	for _, tc := range []struct {
+		v, def string
+		want   bool
+	}{
+		{"false", "false", true}, {"False", "false", true}, {"FALSE", "false", true},
+		{"true", "false", false}, {"auto", "auto", true}, {"current", "auto", false},
+		{".", ".", true}, {"services", ".", false},
+	} {
+		if got := sameValue(tc.v, tc.def); got != tc.want {
+			t.Errorf("sameValue(%q, %q) = %v, want %v", tc.v, tc.def, got, tc.want)
+		}
+	}
+}
+
+func TestRuleSelection(t *testing.T) {
+	if got := ruleID("family-skew"); got != "MH004" {
+		t.Errorf("ruleID(family-skew) = %q", got)
+	}
+	if got := ruleID("mh002"); got != "MH002" {
+		t.Errorf("ruleID(mh002) = %q", got)
+	}
+	if got := ruleID("no-such-rule"); got != "" {
+		t.Errorf("ruleID(no-such-rule) = %q", got)
+	}
+	all := &runSettings{}
+	off := &runSettings{checksOff: true}
+	some := &runSettings{checkRules: map[string]bool{"MH002": true}}
+	for _, tc := range []struct {
+		s    *runSettings
+		id   string
+		want bool
+	}{
+		{all, "MH009", true}, {off, "MH009", false}, {off, "MH001", true}, {off, "MH010", true},
+		{some, "MH002", true}, {some, "MH009", false}, {some, "MH001", true},
+	} {
+		if got := tc.s.ruleOn(tc.id); got != tc.want {
+			t.Errorf("ruleOn(%s) with %+v = %v, want %v", tc.id, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestInputName(t *testing.T) {
+	if got := inputName("working-directory"); got != "INPUT_WORKING-DIRECTORY" {
+		t.Errorf("inputName = %q", got)
+	}
+}
