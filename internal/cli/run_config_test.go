@@ -1,6 +1,12 @@
 package cli
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
 
 func TestParseInputBool(t *testing.T) {
 	for _, tc := range []struct {
@@ -64,5 +70,38 @@ func TestRuleSelection(t *testing.T) {
 func TestInputName(t *testing.T) {
 	if got := inputName("working-directory"); got != "INPUT_WORKING-DIRECTORY" {
 		t.Errorf("inputName = %q", got)
+	}
+}
+
+// TestActionInputs keeps runKeys in step with action.yml: every input is a
+// setting of run, with the same default (an input at its default does not
+// override the configuration file).
+func TestActionInputs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Skip(err)
+	}
+	var action struct {
+		Inputs map[string]struct {
+			Default string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range action.Inputs {
+		k, ok := lookupRunKey(name)
+		if !ok {
+			t.Errorf("action.yml input %q is not a setting of run", name)
+			continue
+		}
+		if k.action != in.Default {
+			t.Errorf("input %q: action.yml default %q, runKeys has %q", name, in.Default, k.action)
+		}
+	}
+	for _, k := range runKeys {
+		if _, ok := action.Inputs[k.name]; !ok && k.action != "" {
+			t.Errorf("runKeys %q has an action default but action.yml has no such input", k.name)
+		}
 	}
 }
