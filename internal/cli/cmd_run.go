@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -119,11 +118,9 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 		return err
 	}
 	f.report.failOn = s.values["fail-on"]
+	// Relative to the current directory (the workspace on GitHub), where
+	// the upload step looks for it.
 	f.report.sarifFile = s.values["sarif"]
-	if f.report.sarifFile != "" && s.from["sarif"] != "--sarif" {
-		// An input or the file names it relative to the repository.
-		f.report.sarifFile = a.absFrom(s.dir, f.report.sarifFile)
-	}
 	if f.post {
 		return a.runPost(ctx, s)
 	}
@@ -380,12 +377,4 @@ func (a *app) defaultOutputs(ctx context.Context, s *runSettings, stages []repor
 	for k, v := range add {
 		last.Outputs[k] = v
 	}
-}
-
-// absFrom resolves p against dir.
-func (a *app) absFrom(dir, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(dir, p)
 }
