@@ -14,6 +14,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// encoderLevel is the zstd level of new archives: the fastest, because most
+// of a module cache is zip files that no level compresses further (see
+// docs/cache.md).
+var encoderLevel = zstd.SpeedFastest
+
 // epoch is the modification time written for every entry, so that the same
 // files always make the same archive.
 var epoch = time.Unix(0, 0).UTC()
@@ -26,7 +31,7 @@ func writeArchive(ctx context.Context, w io.Writer, root string, units []string,
 	if threads < 1 {
 		threads = 1
 	}
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(threads))
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(encoderLevel), zstd.WithEncoderConcurrency(threads))
 	if err != nil {
 		return 0, err
 	}
@@ -193,7 +198,7 @@ func extract(ctx context.Context, r io.Reader, dir string, lim Limits, threads i
 			if err := mkdirs(path.Dir(name)); err != nil {
 				return nil, err
 			}
-			f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			f, modeSet, err := createFile(dst, fs.FileMode(hdr.Mode&0o777))
 			if err != nil {
 				if os.IsExist(err) {
 					return nil, &HostileError{hdr.Name, "duplicate entry"}
@@ -204,7 +209,7 @@ func extract(ctx context.Context, r io.Reader, dir string, lim Limits, threads i
 			if err == nil && n != hdr.Size {
 				err = fmt.Errorf("reading archive: %s: %w", name, io.ErrUnexpectedEOF)
 			}
-			if err == nil {
+			if err == nil && !modeSet {
 				err = f.Chmod(fs.FileMode(hdr.Mode & 0o777))
 			}
 			if cerr := f.Close(); err == nil {

@@ -43,7 +43,9 @@ type SetShard struct {
 
 // Options tune Save and Restore. The zero value is the default.
 type Options struct {
-	// Parallel is the number of shards handled at once; 0 means GOMAXPROCS.
+	// Parallel is the number of shards handled at once; 0 means GOMAXPROCS
+	// for Save (compressing is CPU-bound) and twice that, at least 4, for
+	// Restore (creating files waits on the file system).
 	Parallel int
 	// Limits bound what a restore unpacks.
 	Limits Limits
@@ -57,6 +59,13 @@ func (o *Options) parallel() int {
 		return o.Parallel
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+func (o *Options) restoreParallel() int {
+	if o.Parallel > 0 {
+		return o.Parallel
+	}
+	return max(4, 2*runtime.GOMAXPROCS(0))
 }
 
 func (o *Options) warn(format string, args ...any) {
@@ -133,7 +142,7 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 	got := make([]*unpacked, len(m.Shards))
 	var mu sync.Mutex
 	var fatal error
-	sem := make(chan struct{}, opts.parallel())
+	sem := make(chan struct{}, opts.restoreParallel())
 	var wg sync.WaitGroup
 	for i, sh := range m.Shards {
 		wg.Add(1)

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Benchmarks `modhygiene cache` on a real module cache and prints every
+# figure side by side in one run. Needs tar, zstd and bc. The bump and the
+# cold download reach the module proxy, so they run only with
+# MODHYGIENE_ONLINE=1.
+#
+#   bash scripts/bench-cache.sh [MODULE_DIR...]
+#
+# The MODULE_DIRs (default: this repository) are copied (go.mod and go.sum
+# only) into one repository of several modules, as a monorepo would have;
+# the cache is keyed by the union of their go.sum files. The module files
+# come from $(go env GOMODCACHE), which must already hold them. Knobs:
+#   SHARDS  shard counts compared (default "1 4 8 16 32 64")
+#   RUNS    runs of each timing, the fastest is shown (default 3)
+#   BUMP    dependency of the first module bumped to @latest (default golang.org/x/text)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -gt 0 ] || set -- "$repo"
+shards=${SHARDS:-"1 4 8 16 32 64"}
+runs=${RUNS:-3}
+bump=${BUMP:-golang.org/x/text}
+src=$(go env GOMODCACHE)
+for t in tar zstd bc; do command -v $t >/dev/null || { echo "bench-cache: $t not found" >&2; exit 1; }; done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mh-bench-cache.XXXXXX")
+fresh() { chmod -R u+w "$1" 2>/dev/null || true; rm -rf "$1"; mkdir -p "$1"; }
+cleanup() { fresh "$work"; rmdir "$work"; }
+trap cleanup EXIT
+mh=$work/modhygiene
+(cd "$repo" && go build -o "$mh" ./cmd/modhygiene)
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+
+# now returns the time in seconds; settle first writes back dirty pages so
+# that no timing pays for the one before it.
+now() { date +%s.%N; }
+settle() { sync; sleep 1; }
+since() { echo "$(now) - $1" | bc -l; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+mb() { echo "scale=1; $1 / 1048576" | bc -l; }
+min() { echo "$@" | tr ' ' '\n' | sort -g | head -1; }
+
+# p1: the repository of modules, as it is.
+i=0
+for d in "$@"; do
+	mkdir -p "$work/p1/m$i"
+	cp "$d/go.mod" "$work/p1/m$i/"
+	[ -f "$d/go.sum" ] && cp "$d/go.sum" "$work/p1/m$i/"
+	chmod u+w "$work/p1/m$i"/*
+	i=$((i + 1))
+done
+
+# c1: the pruned module cache, made by a save from the real cache and a
+# restore (byte for byte the pruned cache).
+GOMODCACHE=$src "$mh" cache save --dir "$work/p1" --store "file://$work/seed" >/dev/null
+c1=$work/c1
+GOMODCACHE=$c1 "$mh" cache restore --dir "$work/p1" --store "file://$work/seed" >/dev/null
+fresh "$work/seed"
+size=$(du -sb "$c1" | cut -f1)
+files=$(find "$c1" -type f | wc -l)
+echo "module cache: $# module(s), $(mb "$size") MiB ($(echo "scale=0; $size / 1000000" | bc) MB) in $files files, pruned to their go.sum; $(nproc) cores; fastest of $runs runs"
+
+online=${MODHYGIENE_ONLINE:-}
+if [ -n "$online" ]; then
+	# p2: the same after bumping one dependency of the first module.
+	cp -r "$work/p1" "$work/p2"
+	(cd "$work/p2/m0" && GOMODCACHE=$c1 go get "$bump@latest" 2>&1 | sed 's/^/  /' && GOMODCACHE=$c1 go mod download)
+fi
+
+# The baseline: tar | zstd -T0 -3 and back, of the same pruned cache.
+ts=(); tr=()
+for _ in $(seq "$runs"); do
+	settle; t=$(now); tar -C "$c1" -cf - . | zstd -q -T0 -3 -f -o "$work/base.tar.zst"; ts+=("$(since "$t")")
+	fresh "$work/e0"; settle
+	t=$(now); zstd -q -d -T0 -c "$work/base.tar.zst" | tar -C "$work/e0" -xf -; tr+=("$(since "$t")")
+	fresh "$work/e0"
+done
+tsave=$(min "${ts[@]}"); trest=$(min "${tr[@]}")
+bbytes=$(stat -c %s "$work/base.tar.zst")
+
+printf '%-7s %8s %8s %6s %10s %8s %6s %9s %9s %7s\n' shards save_s tar_s ratio restore_s untar_s ratio full_MiB bump_MiB bump_%
+for n in $shards; do
+	ss=(); rs=()
+	for _ in $(seq "$runs"); do
+		fresh "$work/st"; settle
+		t=$(now); GOMODCACHE=$c1 "$mh" cache save --shards "$n" --dir "$work/p1" --store "file://$work/st" >/dev/null; ss+=("$(since "$t")")
+		fresh "$work/e1"; settle
+		t=$(now); GOMODCACHE=$work/e1 "$mh" cache restore --shards "$n" --dir "$work/p1" --store "file://$work/st" >/dev/null; rs+=("$(since "$t")")
+		fresh "$work/e1"
+	done
+	full=$(cat "$work/st"/* | wc -c)
+	bumpmb=- bumppct=-
+	if [ -n "$online" ]; then
+		GOMODCACHE=$c1 "$mh" cache save --shards "$n" --dir "$work/p2" --store "file://$work/st" >/dev/null
+		delta=$(($(cat "$work/st"/* | wc -c) - full))
+		bumpmb=$(mb "$delta")
+		bumppct=$(echo "scale=1; 100 * $delta / $full" | bc -l)
+	fi
+	s=$(min "${ss[@]}"); r=$(min "${rs[@]}")
+	printf '%-7s %8.2f %8.2f %6.2f %10.2f %8.2f %6.2f %9.1f %9s %7s\n' "$n" "$s" "$tsave" "$(ratio "$s" "$tsave")" "$r" "$trest" "$(ratio "$r" "$trest")" "$(mb "$full")" "$bumpmb" "$bumppct"
+done
+echo "tar | zstd -T0 -3 archive: $(mb "$bbytes") MiB"
+if [ -n "$online" ]; then
+	echo "bump: $bump@latest in the first module; bump_MiB is what the second save wrote (changed shards and the manifest)"
+	fresh "$work/cold"
+	t=$(now)
+	for d in "$work"/p1/m*; do (cd "$d" && GOMODCACHE=$work/cold go mod download); done
+	cold=$(since "$t")
+	fresh "$work/cold"
+	fresh "$work/st"
+	GOMODCACHE=$c1 "$mh" cache save --dir "$work/p1" --store "file://$work/st" >/dev/null
+	t=$(now); GOMODCACHE=$work/cold "$mh" cache restore --dir "$work/p1" --store "file://$work/st" >/dev/null; r=$(since "$t")
+	printf 'cold go mod download %.2fs, cache restore %.2fs (with the extracted trees): restore takes %.2f of the download time\n' "$cold" "$r" "$(ratio "$r" "$cold")"
+else
+	echo "bump and cold download skipped: set MODHYGIENE_ONLINE=1 (they reach the module proxy)"
+fi
