@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -490,5 +491,59 @@ func TestUnitOf(t *testing.T) {
 		if got := unitOf(in); got != want {
 			t.Errorf("unitOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestBuildCache(t *testing.T) {
+	ctx := context.Background()
+	lines := SumLines([]byte(testSum))
+	key, prefix := BuildKeys("go1.26.1", "linux", "amd64", lines)
+	if !strings.HasPrefix(key, prefix) || !strings.Contains(prefix, "-go1.26.1-linux-amd64-") {
+		t.Fatalf("build keys %s %s", key, prefix)
+	}
+	if k2, _ := BuildKeys("go1.26.2", "linux", "amd64", lines); k2 == key {
+		t.Error("a Go patch release does not change the build cache key")
+	}
+	src := filepath.Join(t.TempDir(), "gocache")
+	for _, f := range []string{"README", "trim.txt", "00/0011-a", "00/0011-d", "ab/ab22-a"} {
+		p := filepath.Join(src, filepath.FromSlash(f))
+		must(t, os.MkdirAll(filepath.Dir(p), 0o777))
+		must(t, os.WriteFile(p, []byte(f), 0o666))
+	}
+	st := local.New(t.TempDir())
+	var w warnings
+	set, err := BuildSet(src, prefix, lines)
+	must(t, err)
+	if res := Save(ctx, st, set, w.opts()); res.Status != Hit || res.Files != 5 {
+		t.Fatalf("save: %+v\n%s", res, &w)
+	}
+	dst := filepath.Join(t.TempDir(), "gocache")
+	rr := Restore(ctx, st, BuildRestoreSet(dst, prefix, lines), w.opts())
+	if rr.Status != Partial || rr.Files != 5 {
+		t.Fatalf("restore: %+v\n%s", rr, &w)
+	}
+	must(t, MarkRestored(dst))
+	// Restored entries look old; the go command refreshes the time of the
+	// ones it uses. Only those, and new ones, are saved next.
+	fi, err := os.Stat(filepath.Join(dst, "00", "0011-a"))
+	must(t, err)
+	if time.Since(fi.ModTime()) < time.Hour {
+		t.Errorf("restored entry is %v old, want over an hour", time.Since(fi.ModTime()))
+	}
+	now := time.Now()
+	must(t, os.Chtimes(filepath.Join(dst, "00", "0011-a"), now, now))
+	must(t, os.MkdirAll(filepath.Join(dst, "cd"), 0o777))
+	must(t, os.WriteFile(filepath.Join(dst, "cd", "cd33-a"), nil, 0o666))
+	set2, err := BuildSet(dst, prefix, lines)
+	must(t, err)
+	var got []string
+	for _, sh := range set2.Shards {
+		got = append(got, sh.Units...)
+	}
+	if strings.Join(got, " ") != "00/0011-a cd/cd33-a" {
+		t.Errorf("saved after use: %q, want the used and the new entry", got)
+	}
+	if set2.Key == set.Key {
+		t.Error("a changed build cache keeps its key")
 	}
 }
