@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
-	"runtime"
 	"strings"
 	"time"
 
@@ -43,7 +42,7 @@ Exit codes: 0 all tidy (or fixed), 1 a module is untidy, 2 usage error,
 3 tidy could not run for a module (the go command's message is shown).`,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&f.fix, "fix", false, "rewrite go.mod and go.sum of untidy modules")
-			fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "how many modules to tidy at once")
+			fs.IntVar(&f.jobs, "jobs", 0, "how many modules to tidy at once (0: the number of CPUs)")
 			fs.StringVar(&f.dir, "dir", "", "the repository root to search for modules (default: the current directory)")
 			fs.BoolVar(&f.noMemo, "no-memo", false, "check every module even if its inputs are unchanged since it was last found tidy")
 			f.report.define(fs)
@@ -53,8 +52,8 @@ Exit codes: 0 all tidy (or fixed), 1 a module is untidy, 2 usage error,
 }
 
 func (a *app) runTidy(ctx context.Context, f *tidyFlags, args []string) error {
-	if f.jobs < 1 {
-		return exitcode.UsageError(errors.New("tidy: --jobs must be at least 1"))
+	if f.jobs < 0 {
+		return exitcode.UsageError(errors.New("tidy: --jobs must not be negative"))
 	}
 	ws, cfg, err := a.loadWorkspace(f.dir, args)
 	if err != nil {
