@@ -36,7 +36,11 @@ reports each vulnerability as MH010 on the go.mod line that requires the
 vulnerable module, with its OSV ID, summary, fixed version and the go get
 command that upgrades to it. Severity: error when a vulnerable function is
 called, warning when its package is imported, info when the module is only
-required. Standard library entries are reported on the toolchain or go line.
+required (go.mod requirements that no package imports are looked up too).
+Standard library entries are reported on the toolchain or go line.
+
+--scan package stops at imports; --scan module loads no package at all and
+looks up go.mod's requirements and the Go version only.
 
 Databases (--db):
   official          x/vuln's default database (needs its web site)
