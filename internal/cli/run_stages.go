@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
@@ -14,7 +13,6 @@ import (
 	"github.com/modhygiene/modhygiene/internal/mirror"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/tidy"
-	"github.com/modhygiene/modhygiene/internal/vuln"
 )
 
 // stageResult is what one stage of `modhygiene run` produced.
@@ -110,72 +108,23 @@ func (a *app) runTidyStage(ctx context.Context, s *runSettings, jobs int) stageR
 	return stageResult{stage: stage, findings: fs, failed: len(failed) > 0}
 }
 
-// runVulnStage scans every module with golang.org/x/vuln.
+// runVulnStage scans every module with golang.org/x/vuln through the vuln
+// command's own stage. A scan that cannot start or a module that cannot be
+// scanned fails the stage (exit 3); a malformed vuln-db is a usage error.
 func (a *app) runVulnStage(ctx context.Context, s *runSettings, jobs int) (stageResult, error) {
 	start := time.Now()
-	src, err := vuln.ParseSource(s.vulnDB, a.cwd)
-	if err != nil {
+	stage, fs, failed, err := a.vulnStage(ctx, s.ws, vulnOptions{db: s.vulnDB, jobs: jobs})
+	var ee *exitcode.Error
+	if errors.As(err, &ee) && ee.Code == exitcode.Usage {
 		return stageResult{}, exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
 	}
-	stage := report.Stage{Name: "vuln", Outputs: map[string]string{}}
-	fail := func(err error) (stageResult, error) {
+	if err != nil {
 		fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", err)
 		stage.Duration, stage.Status, stage.Summary = time.Since(start), "failed", firstLine(err.Error())
 		return stageResult{stage: stage, failed: true}, nil
 	}
-	dbURL := src.URL
-	if src.Kind == vuln.Module {
-		cacheDir, err := a.userCacheDir()
-		if err != nil {
-			return fail(fmt.Errorf("vuln-db module: %w", err))
-		}
-		mdb := &vuln.ModuleDB{Runner: a.goRunner(), Dir: filepath.Join(cacheDir, "modhygiene", "vulndb"), Version: src.Version}
-		db, err := mdb.Prepare(ctx)
-		if err != nil {
-			return fail(fmt.Errorf("vuln-db module: %w", err))
-		}
-		if db.Stale != nil {
-			fmt.Fprintf(a.stderr, "modhygiene: warning: %v; using the database built from %s@%s\n", db.Stale, vuln.VulnDBModule, db.Version)
-		}
-		dbURL = db.URL
-		stage.Outputs["vulndb-version"] = db.Version
-	}
-	results, err := vuln.Scan(ctx, s.ws.Modules, vuln.Options{
-		DB: dbURL, Level: vuln.LevelSymbol, Env: a.env, Runner: a.goRunner(), Jobs: max(1, jobs),
-	})
-	if err != nil {
-		return fail(err)
-	}
-	var (
-		fs     []finding.Finding
-		failed []error
-		hit    int
-	)
-	for _, r := range results {
-		if r.Err != nil {
-			failed = append(failed, r.Err)
-			continue
-		}
-		if len(r.Findings) > 0 {
-			hit++
-		}
-		fs = append(fs, r.Findings...)
-	}
-	stage.Duration = time.Since(start)
-	stage.Summary = fmt.Sprintf("%d %s in %d of %d %s", len(fs), vulnPlural(len(fs), "vulnerability", "vulnerabilities"), hit, len(results), vulnPlural(len(results), "module", "modules"))
-	stage.Status = "ok"
-	switch {
-	case len(failed) > 0:
-		stage.Status = "failed"
-		stage.Summary += fmt.Sprintf("; %d could not be scanned", len(failed))
-		for _, e := range failed {
-			fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
-		}
-		if src.Kind == vuln.Official {
-			fmt.Fprintln(a.stderr, "modhygiene: vuln: if the official database cannot be reached from here, vuln-db: module fetches it through GOPROXY like any module")
-		}
-	case len(fs) > 0:
-		stage.Status = "findings"
+	for _, e := range failed {
+		fmt.Fprintf(a.stderr, "modhygiene: vuln: %v\n", e)
 	}
 	return stageResult{stage: stage, findings: fs, failed: len(failed) > 0}, nil
 }
