@@ -16,6 +16,7 @@ package modgraph
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -169,26 +170,22 @@ func (g *Graph) Chain(path string) []string {
 // needed, so a chain takes them only when no other way leads there.
 const indirectCost = 1000
 
-// bfs computes the cheapest chain to every reachable module (Dijkstra over
-// a small graph), preferring direct requirements over indirect ones and,
-// among equal costs, the module path that sorts first, so that chains are
-// stable from run to run.
+// bfs computes the cheapest chain to every reachable module (Dijkstra),
+// preferring direct requirements over indirect ones and, among equal
+// costs, the module path that sorts first, so that chains are stable from
+// run to run.
 func (g *Graph) bfs() map[string][]string {
-	dist := map[string]int{g.Main: 0}
 	chains := map[string][]string{g.Main: {g.Main}}
+	dist := map[string]int{g.Main: 0}
 	done := map[string]bool{}
-	for {
-		cur, best := "", -1
-		for p, d := range dist {
-			if !done[p] && (best < 0 || d < best || d == best && p < cur) {
-				cur, best = p, d
-			}
+	q := &pathHeap{{path: g.Main}}
+	for q.Len() > 0 {
+		cur := heap.Pop(q).(pathDist)
+		if done[cur.path] {
+			continue
 		}
-		if best < 0 {
-			break
-		}
-		done[cur] = true
-		for _, r := range g.Requires[cur] {
+		done[cur.path] = true
+		for _, r := range g.Requires[cur.path] {
 			if g.byPath[r.Path] == nil || done[r.Path] {
 				continue
 			}
@@ -196,17 +193,55 @@ func (g *Graph) bfs() map[string][]string {
 			if r.Indirect {
 				w = indirectCost
 			}
-			if d, ok := dist[r.Path]; !ok || best+w < d {
-				dist[r.Path] = best + w
-				c := make([]string, len(chains[cur])+1)
-				copy(c, chains[cur])
-				c[len(c)-1] = r.Path
-				chains[r.Path] = c
+			d := cur.dist + w
+			old, seen := dist[r.Path]
+			if seen && (d > old || d == old && !chainLess(chains[cur.path], chains[r.Path][:len(chains[r.Path])-1])) {
+				continue
 			}
+			dist[r.Path] = d
+			c := make([]string, len(chains[cur.path])+1)
+			copy(c, chains[cur.path])
+			c[len(c)-1] = r.Path
+			chains[r.Path] = c
+			heap.Push(q, pathDist{r.Path, d})
 		}
 	}
 	delete(chains, g.Main)
 	return chains
+}
+
+// chainLess orders chains of equal cost by their module paths.
+func chainLess(a, b []string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
+type pathDist struct {
+	path string
+	dist int
+}
+
+// pathHeap is a min-heap of paths by distance, then path.
+type pathHeap []pathDist
+
+func (h pathHeap) Len() int { return len(h) }
+func (h pathHeap) Less(i, j int) bool {
+	if h[i].dist != h[j].dist {
+		return h[i].dist < h[j].dist
+	}
+	return h[i].path < h[j].path
+}
+func (h pathHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pathHeap) Push(x any)   { *h = append(*h, x.(pathDist)) }
+func (h *pathHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Info is the content of a version's .info file in the module cache.
@@ -317,6 +352,14 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	case opt.Online:
 		g.Online = true
 	}
+	if err == nil {
+		// Read the requirements and compute the chains while the package
+		// listing is still running.
+		g.Modules = mods
+		g.index()
+		g.Requires = readRequires(mods)
+		g.chains = g.bfs()
+	}
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -326,8 +369,6 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			return nil, fmt.Errorf("go list -m all in %s: %w", dir, e)
 		}
 	}
-	g.Modules = mods
-	g.index()
 	for _, m := range mods {
 		if g.Online && m.Error != nil && !m.Main {
 			g.OnlineFailed++
@@ -336,7 +377,6 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			}
 		}
 	}
-	g.Requires = readRequires(mods)
 	switch {
 	case pkgErr == nil:
 		g.Linked, g.PackagesErr, err = linked(pkgOut.Stdout)
