@@ -216,7 +216,8 @@ func (c *modCtx) bringer(path string) string {
 	if len(ch) < 3 {
 		return ""
 	}
-	return ch[1]
+	p, _, _ := strings.Cut(ch[1], "@")
+	return p
 }
 
 // upgradeFix is the command that upgrades the direct dependency bringing

@@ -95,6 +95,7 @@ type Graph struct {
 	byPath   map[string]*Module
 	chains   map[string][]string
 	modcache *string
+	other    map[string][]Requirement // requirements of unselected versions
 }
 
 // Requirement is one require line of a go.mod.
@@ -155,9 +156,11 @@ func (g *Graph) Deps() []*Module {
 	return out
 }
 
-// Chain returns the shortest requirement path from the main module to path
-// through selected versions: the main module first, path last. It returns
-// nil when path is not reachable (or is the main module itself).
+// Chain returns the cheapest requirement path from the main module to
+// path, through selected versions where they lead there: the main module
+// first, path last; an unselected version on the way is written
+// path@version. It returns nil when path is not reachable (or is the main
+// module itself).
 func (g *Graph) Chain(path string) []string {
 	if g.chains == nil {
 		g.chains = g.bfs()
@@ -170,44 +173,110 @@ func (g *Graph) Chain(path string) []string {
 // needed, so a chain takes them only when no other way leads there.
 const indirectCost = 1000
 
-// bfs computes the cheapest chain to every reachable module (Dijkstra),
-// preferring direct requirements over indirect ones and, among equal
-// costs, the module path that sorts first, so that chains are stable from
-// run to run.
+// otherCost is added to a requirement on a version that MVS did not
+// select: such a version is in the module graph only because an older
+// release of a dependency requires it, and chains take that way only when
+// the selected versions do not lead there.
+const otherCost = 100
+
+// bfs computes the cheapest chain to every reachable module (Dijkstra over
+// path@version nodes, as `go mod graph` prints them), preferring selected
+// versions and direct requirements and, among equal costs, the module
+// paths that sort first, so that chains are stable from run to run. A
+// module that only an unselected version of a dependency requires (a
+// version only in the graph) is reached through that version, written
+// path@version in the chain.
 func (g *Graph) bfs() map[string][]string {
-	chains := map[string][]string{g.Main: {g.Main}}
-	dist := map[string]int{g.Main: 0}
+	type node struct{ path, version string }
+	label := func(n node) string {
+		if m := g.byPath[n.path]; m != nil && !m.Main && n.version != m.Version {
+			return n.path + "@" + n.version
+		}
+		return n.path
+	}
+	start := node{g.Main, ""}
+	key := func(n node) string { return n.path + "@" + n.version }
+	nodeChains := map[string][]string{key(start): {g.Main}}
+	dist := map[string]int{key(start): 0}
+	nodes := map[string]node{key(start): start}
 	done := map[string]bool{}
-	q := &pathHeap{{path: g.Main}}
+	chains := map[string][]string{}
+	q := &pathHeap{{path: key(start)}}
 	for q.Len() > 0 {
 		cur := heap.Pop(q).(pathDist)
 		if done[cur.path] {
 			continue
 		}
 		done[cur.path] = true
-		for _, r := range g.Requires[cur.path] {
-			if g.byPath[r.Path] == nil || done[r.Path] {
+		n := nodes[cur.path]
+		if _, ok := chains[n.path]; !ok {
+			c := append([]string(nil), nodeChains[cur.path]...)
+			c[len(c)-1] = n.path
+			chains[n.path] = c
+		}
+		for _, r := range g.requiresAt(n.path, n.version) {
+			sel := g.byPath[r.Path]
+			if sel == nil {
 				continue
 			}
+			next := node{r.Path, r.Version}
 			w := 1
 			if r.Indirect {
 				w = indirectCost
 			}
-			d := cur.dist + w
-			old, seen := dist[r.Path]
-			if seen && (d > old || d == old && !chainLess(chains[cur.path], chains[r.Path][:len(chains[r.Path])-1])) {
+			if sel.Main {
+				next.version = ""
+			} else if r.Version != sel.Version {
+				w += otherCost
+			}
+			k := key(next)
+			if done[k] {
 				continue
 			}
-			dist[r.Path] = d
-			c := make([]string, len(chains[cur.path])+1)
-			copy(c, chains[cur.path])
-			c[len(c)-1] = r.Path
-			chains[r.Path] = c
-			heap.Push(q, pathDist{r.Path, d})
+			d := cur.dist + w
+			c := append(append([]string(nil), nodeChains[cur.path]...), label(next))
+			if old, seen := dist[k]; seen && (d > old || d == old && !chainLess(c, nodeChains[k])) {
+				continue
+			}
+			dist[k], nodes[k], nodeChains[k] = d, next, c
+			heap.Push(q, pathDist{k, d})
 		}
 	}
 	delete(chains, g.Main)
 	return chains
+}
+
+// requiresAt returns the requirements of path at version: the selected
+// version's from Requires, another version's from its go.mod in the module
+// cache (nil when the cache does not hold it, or path is replaced).
+func (g *Graph) requiresAt(path, version string) []Requirement {
+	m := g.byPath[path]
+	if m == nil {
+		return nil
+	}
+	if m.Main || version == m.Version {
+		return g.Requires[path]
+	}
+	if m.Replace != nil {
+		return nil
+	}
+	k := path + "@" + version
+	if r, ok := g.other[k]; ok {
+		return r
+	}
+	var reqs []Requirement
+	if root := g.modCache(); root != "" {
+		esc, err1 := module.EscapePath(path)
+		ev, err2 := module.EscapeVersion(version)
+		if err1 == nil && err2 == nil {
+			reqs = parseRequires(filepath.Join(root, "cache", "download", filepath.FromSlash(esc), "@v", ev+".mod"))
+		}
+	}
+	if g.other == nil {
+		g.other = map[string][]Requirement{}
+	}
+	g.other[k] = reqs
+	return reqs
 }
 
 // chainLess orders chains of equal cost by their module paths.
@@ -437,21 +506,29 @@ func readRequires(mods []*Module) map[string][]Requirement {
 		if gomod == "" {
 			continue
 		}
-		data, err := os.ReadFile(gomod)
-		if err != nil {
-			continue
+		if r := parseRequires(gomod); r != nil {
+			reqs[m.Path] = r
 		}
-		f, err := modfile.ParseLax(filepath.Base(gomod), data, nil)
-		if err != nil {
-			continue
-		}
-		var vs []Requirement
-		for _, r := range f.Require {
-			vs = append(vs, Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
-		}
-		reqs[m.Path] = vs
 	}
 	return reqs
+}
+
+// parseRequires reads the require lines of a go.mod file; nil when it
+// cannot be read or parsed.
+func parseRequires(gomod string) []Requirement {
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return nil
+	}
+	f, err := modfile.ParseLax(filepath.Base(gomod), data, nil)
+	if err != nil {
+		return nil
+	}
+	vs := []Requirement{}
+	for _, r := range f.Require {
+		vs = append(vs, Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
+	}
+	return vs
 }
 
 // linked returns the module paths providing the listed packages, and the

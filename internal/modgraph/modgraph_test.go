@@ -95,3 +95,33 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestChainThroughUnselectedVersion(t *testing.T) {
+	// example.com/old is in the build list only because example.com/libb
+	// requires example.com/liba v1.0.0, an older release than the selected
+	// v1.1.0: the chain goes through liba@v1.0.0, read from the cache.
+	cache := t.TempDir()
+	dl := filepath.Join(cache, "cache", "download", "example.com", "liba", "@v")
+	must(t, os.MkdirAll(dl, 0o755))
+	must(t, os.WriteFile(filepath.Join(dl, "v1.0.0.mod"), []byte("module example.com/liba\n\nrequire example.com/old v1.0.0\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dl, "v1.1.0.mod"), []byte("module example.com/liba\n"), 0o644))
+	mods := []*Module{
+		{Path: "example.com/app", Main: true},
+		{Path: "example.com/liba", Version: "v1.1.0", GoMod: filepath.Join(dl, "v1.1.0.mod")},
+		{Path: "example.com/libb", Version: "v1.0.0"},
+		{Path: "example.com/old", Version: "v1.0.0"},
+	}
+	reqs := map[string][]Requirement{
+		"example.com/app":  {{Path: "example.com/liba", Version: "v1.1.0"}, {Path: "example.com/libb", Version: "v1.0.0"}},
+		"example.com/libb": {{Path: "example.com/liba", Version: "v1.0.0"}},
+		"example.com/liba": {},
+	}
+	g := New("/x", mods, reqs, nil)
+	want := []string{"example.com/app", "example.com/libb", "example.com/liba@v1.0.0", "example.com/old"}
+	if diff := cmp.Diff(want, g.Chain("example.com/old")); diff != "" {
+		t.Errorf("chain (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/liba"}, g.Chain("example.com/liba")); diff != "" {
+		t.Errorf("chain of liba (-want +got):\n%s", diff)
+	}
+}
