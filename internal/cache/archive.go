@@ -287,3 +287,10 @@ func splitSlash(s string) []string {
 		s = s[i+1:]
 	}
 }
+
+// writeCloseChmoder is a file being extracted.
+type writeCloseChmoder interface {
+	io.Writer
+	Chmod(fs.FileMode) error
+	Close() error
+}

@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !linux
 
 package cache
 
@@ -8,7 +8,10 @@ import (
 )
 
 // createFile creates a new file for writing; the caller sets its mode.
-func createFile(name string, perm fs.FileMode) (*os.File, bool, error) {
+func createFile(name string, perm fs.FileMode) (writeCloseChmoder, bool, error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	return f, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	return f, false, nil
 }

@@ -30,6 +30,7 @@ type cacheFlags struct {
 	shards     int
 	saveOnPR   bool
 	dryRun     bool
+	jobs       int
 	rf         reportFlags
 }
 
@@ -38,6 +39,7 @@ func (c *cacheFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", "", "where entries live: file:///PATH, github (the Actions cache service), s3://BUCKET/PREFIX?endpoint=HOST&region=R&style=virtual, gitlab (the runner's own cache:) or none; default: github inside GitHub Actions, gitlab inside GitLab CI, else a directory under the user cache dir")
 	fs.BoolVar(&c.buildCache, "build-cache", false, "also restore and save the build cache (GOCACHE), keyed by Go version, GOOS and GOARCH")
 	fs.IntVar(&c.shards, "shards", cache.DefaultShards, "number of module cache shards (a bump re-uploads one shard)")
+	fs.IntVar(&c.jobs, "jobs", 0, "shards saved or restored at once; 0 chooses from the number of CPUs")
 	fs.BoolVar(&c.saveOnPR, "save-on-pr", false, "with the github store, also save on pull_request events (by default only push, schedule and workflow_dispatch save)")
 	c.rf.define(fs)
 }
@@ -219,8 +221,8 @@ func (a *app) openStore(c *cacheFlags, p ci.Platform) (store.Store, storeKind, e
 	return nil, storeNone, exitcode.UsageError(fmt.Errorf("--store %q: want file:///PATH, github, s3://BUCKET/PREFIX, gitlab or none", spec))
 }
 
-func (a *app) cacheOptions() cache.Options {
-	return cache.Options{Warn: func(msg string) { fmt.Fprintf(a.stderr, "warning: %s\n", msg) }}
+func (a *app) cacheOptions(c *cacheFlags) cache.Options {
+	return cache.Options{Parallel: c.jobs, Warn: func(msg string) { fmt.Fprintf(a.stderr, "warning: %s\n", msg) }}
 }
 
 func runCacheRestore(ctx context.Context, a *app, c *cacheFlags) error {
@@ -278,7 +280,7 @@ func (a *app) cacheRestoreStage(ctx context.Context, c *cacheFlags) (*report.Sta
 		stage.Outputs["cache-status"] = string(cache.Skipped)
 		return stage, nil
 	}
-	opts := a.cacheOptions()
+	opts := a.cacheOptions(c)
 	res := cache.Restore(ctx, st, cache.ModuleSet(e.modCache, e.keys), opts)
 	stage.Outputs["cache-status"] = string(res.Status)
 	stage.Outputs["cache-hit"] = fmt.Sprint(res.Status == cache.Hit)
@@ -350,7 +352,7 @@ func (a *app) cacheSaveStage(ctx context.Context, c *cacheFlags) (*report.Stage,
 		stage.Status, stage.Summary = "skipped", why
 		return stage, nil
 	}
-	opts := a.cacheOptions()
+	opts := a.cacheOptions(c)
 	res := cache.Save(ctx, st, cache.ModuleSet(e.modCache, e.keys), opts)
 	stage.Outputs["cache-key"] = res.Key
 	stage.Outputs["cache-bytes"] = fmt.Sprint(res.Bytes)
