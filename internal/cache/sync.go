@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,7 +132,8 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 		opts.warn("cache: %s: %v", set.Name, err)
 		return res
 	}
-	tmp, err := os.MkdirTemp(set.Root, ".modhygiene-restore-")
+	removeStale(set.Root)
+	tmp, err := os.MkdirTemp(set.Root, restorePrefix)
 	if err != nil {
 		opts.warn("cache: %s: %v", set.Name, err)
 		return res
@@ -153,7 +156,7 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 			if ctx.Err() != nil {
 				return
 			}
-			u, n, err := fetchShard(ctx, st, sh, fmt.Sprintf("%s/%d", tmp, i), opts)
+			u, n, err := fetchShard(ctx, st, sh, filepath.Join(tmp, fmt.Sprint(i)), opts)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Bytes += n
@@ -208,6 +211,22 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 		res.Status = Partial
 	}
 	return res
+}
+
+const restorePrefix = ".modhygiene-restore-"
+
+// removeStale removes the temporary directories of restores that were
+// killed more than an hour ago.
+func removeStale(root string) {
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), restorePrefix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			removeAll(filepath.Join(root, e.Name()))
+		}
+	}
 }
 
 // errUnavailable marks a shard the store could not open: a partial hit, not
