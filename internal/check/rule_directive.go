@@ -39,14 +39,18 @@ func directives(c *modCtx, in *Input) []finding.Finding {
 				fmt.Sprintf("replace of %s, which is not in the build list: the directive does nothing", old),
 				"go mod edit -dropreplace="+old))
 		case r.Old.Version != "" && sel.Version != r.Old.Version:
-			fs = append(fs, c.directiveFinding(r.Syntax, "replace "+old,
+			f := c.directiveFinding(r.Syntax, "replace "+old,
 				fmt.Sprintf("replace of %s, but %s is selected: the directive does nothing", old, sel.Version),
-				"go mod edit -dropreplace="+old))
+				"go mod edit -dropreplace="+old)
+			f.Path = c.g.Chain(r.Old.Path)
+			fs = append(fs, f)
 		case r.New.Version == "" && len(importers) > 0:
-			fs = append(fs, c.directiveFinding(r.Syntax, "replace "+r.Old.Path,
+			f := c.directiveFinding(r.Syntax, "replace "+r.Old.Path,
 				fmt.Sprintf("local replace of %s => %s in a module that %s requires: replace directives apply only in the main module, so %s builds against the published %s; use a go.work instead",
 					r.Old.Path, r.New.Path, importers[0], importers[0], r.Old.Path),
-				"go mod edit -dropreplace="+old))
+				"go mod edit -dropreplace="+old)
+			f.Path = c.g.Chain(r.Old.Path)
+			fs = append(fs, f)
 		}
 	}
 	for _, e := range f.Exclude {
