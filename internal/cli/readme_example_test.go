@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMEExample runs the report example of the README on the sample
+// repository and compares its output, so the example cannot rot. Only the
+// timing line, whose figures change from run to run, is compared by shape.
+func TestREADMEExample(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdLine, want := readmeExample(t, string(data))
+	t.Chdir(root)
+	home := t.TempDir()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"GOCACHE=" + goEnvValue(t, "GOCACHE"), "GOMODCACHE=" + filepath.Join(home, "mod"),
+		"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=http://127.0.0.1:9/unreachable", "NO_COLOR=1",
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), strings.Fields(cmdLine)[1:], nil, &stdout, &stderr, env)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 (findings)\nstderr:\n%s", code, stderr.String())
+	}
+	timing := regexp.MustCompile(`(?m)^timing: .*$`)
+	got := timing.ReplaceAllString(stdout.String(), "timing: ...")
+	if want = timing.ReplaceAllString(want, "timing: ..."); got != want {
+		t.Errorf("README example is out of date; its output is now:\n%s", stdout.String())
+	}
+}
+
+// readmeExample returns the command and output of the block after the
+// "What a report looks like" heading.
+func readmeExample(t *testing.T, readme string) (cmd, output string) {
+	_, after, ok := strings.Cut(readme, "## What a report looks like")
+	if !ok {
+		t.Fatal("README has no \"What a report looks like\" section")
+	}
+	_, block, _ := strings.Cut(after, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+	first, rest, _ := strings.Cut(block, "\n")
+	cmd, ok = strings.CutPrefix(first, "$ ")
+	if !ok {
+		t.Fatalf("the example block does not start with a $ command line: %q", first)
+	}
+	return cmd, rest
+}
+
+func goEnvValue(t *testing.T, name string) string {
+	a := &app{env: os.Environ()}
+	v, err := a.goRunner().GoEnv(context.Background(), "", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v[name]
+}
