@@ -48,14 +48,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 loop() { for d in "$root"/svc*; do (cd "$d" && go mod tidy -diff >/dev/null); done; }
 mh() { "$work/modhygiene" tidy --dir "$root" "$@" >/dev/null 2>&1; }
 
-time_ms() { # time_ms SETUP CMD...: median wall time in ms over $runs runs
-  local setup=$1; shift
-  for _ in $(seq 1 "$runs"); do
-    $setup
-    local t0; t0=$(now); "$@"; local t1; t1=$(now)
-    echo $(( (t1 - t0) / 1000000 ))
-  done | median
+time_once() { # time_once CMD...: wall time in ms
+  local t0; t0=$(now); "$@"; local t1; t1=$(now)
+  echo $(( (t1 - t0) / 1000000 ))
 }
+
+# side_by_side SETUP A B: runs A and B alternately $runs times, each after
+# SETUP, so that both see the same machine load; prints "medianA medianB".
+side_by_side() {
+  local setup=$1 a=$2 b=$3 ta=() tb=()
+  for _ in $(seq 1 "$runs"); do
+    $setup; ta+=("$(time_once $a)")
+    $setup; tb+=("$(time_once $b)")
+  done
+  echo "$(printf '%s\n' "${ta[@]}" | median) $(printf '%s\n' "${tb[@]}" | median)"
+}
+mh_nomemo() { mh --no-memo; }
 
 export GOFLAGS=-mod=mod GOWORK=off XDG_CACHE_HOME=$work/xdg
 # Warm: the module cache holds everything; no network allowed.
@@ -63,8 +71,7 @@ export GOMODCACHE=$work/warm GOPROXY=file://$cache
 loop # fills the warm cache with everything tidy reads
 export GOPROXY=off
 nop() { :; }
-warm_loop=$(time_ms nop loop)
-warm_mh=$(time_ms nop mh --no-memo)
+read -r warm_loop warm_mh < <(side_by_side nop loop mh_nomemo)
 
 # Cold: an empty module cache each run, through a proxy adding 50 ms.
 "$work/slowproxy" -dir "$cache" -delay 50ms > "$work/proxy.url" &
@@ -72,16 +79,15 @@ proxy_pid=$!
 sleep 0.5
 export GOPROXY=$(head -1 "$work/proxy.url")
 wipe() { chmod -R u+w "$work/cold" 2>/dev/null || true; rm -rf "$work/cold"; export GOMODCACHE=$work/cold; }
-cold_loop=$(time_ms wipe loop)
-cold_mh=$(time_ms wipe mh --no-memo)
+read -r cold_loop cold_mh < <(side_by_side wipe loop mh_nomemo)
 
 # Memo: nothing changed since the last run.
 export GOMODCACHE=$work/warm GOPROXY=off
 mh
-memo_mh=$(time_ms nop mh)
+read -r memo_loop memo_mh < <(side_by_side nop loop mh)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 printf '\n%-44s %10s %10s %8s %8s\n' "scenario (12 modules, median of $runs)" "loop ms" "mh ms" "ratio" "target"
 printf '%-44s %10d %10d %8s %8s\n' "warm module cache" "$warm_loop" "$warm_mh" "$(ratio "$warm_mh" "$warm_loop")" "<=0.6"
 printf '%-44s %10d %10d %8s %8s\n' "cold cache, proxy +50ms/request" "$cold_loop" "$cold_mh" "$(ratio "$cold_mh" "$cold_loop")" "<=0.5"
-printf '%-44s %10d %10d %8s %8s\n' "nothing changed (memo) vs warm loop" "$warm_loop" "$memo_mh" "$(ratio "$memo_mh" "$warm_loop")" "<=0.05"
+printf '%-44s %10d %10d %8s %8s\n' "nothing changed (memo) vs warm loop" "$memo_loop" "$memo_mh" "$(ratio "$memo_mh" "$memo_loop")" "<=0.05"
