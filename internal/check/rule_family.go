@@ -244,7 +244,11 @@ func sharedPackages(c *modCtx) []finding.Finding {
 				f = c.newFinding("MH004", sev, inner.Path,
 					fmt.Sprintf("%s %s provides package %s, which %s %s provides again since the module was merged back: importing it fails with \"ambiguous import\"; drop %s",
 						inner.Path, inner.Version, ip, outer.Path, outer.Version, inner.Path))
-				f.Fix = c.upgradeFix(inner.Path)
+				if c.bringer(inner.Path) != "" {
+					f.Fix = c.upgradeFix(inner.Path)
+				} else {
+					f.Fix = c.cmd(fmt.Sprintf("go get %s@none && go mod tidy", inner.Path))
+				}
 			} else {
 				f = c.newFinding("MH004", sev, outer.Path,
 					fmt.Sprintf("%s %s still contains package %s, which %s %s now provides: importing it fails with \"ambiguous import\"; upgrade %s past the split",
