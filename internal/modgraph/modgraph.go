@@ -408,7 +408,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 		// The lookup failed as a whole: load the build list without it.
 		g.OnlineErr = err
 		mods, err = listModules(ctx, r, dir, off)
-	case opt.Online && err == nil && firstModuleError(mods) != nil:
+	case opt.Online && err == nil && firstLookupError(mods) != nil:
 		// Errors from go list -m -u -e are lookup failures or a broken
 		// build list; only a listing without -u tells which (one more go
 		// command, on this error path only).
@@ -439,7 +439,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 		}
 	}
 	for _, m := range mods {
-		if g.Online && m.Error != nil && !m.Main {
+		if g.Online && m.Error != nil && !m.Main && !m.LocalReplace() {
 			g.OnlineFailed++
 			if g.OnlineErr == nil {
 				g.OnlineErr = fmt.Errorf("%s: %s", m.Path, m.Error.Err)
@@ -469,6 +469,24 @@ func firstModuleError(mods []*Module) error {
 		}
 	}
 	return nil
+}
+
+// firstLookupError is firstModuleError for a listing with -u, leaving out
+// modules replaced by local directories: the go command looks up updates
+// for their module paths too, which fails for paths no proxy serves, and
+// says nothing about the build.
+func firstLookupError(mods []*Module) error {
+	for _, m := range mods {
+		if m.Error != nil && !m.LocalReplace() {
+			return fmt.Errorf("%s: %s", m.Path, m.Error.Err)
+		}
+	}
+	return nil
+}
+
+// LocalReplace reports whether m is replaced by a directory.
+func (m *Module) LocalReplace() bool {
+	return m.Replace != nil && m.Replace.Version == ""
 }
 
 func listModules(ctx context.Context, r *gocmd.Runner, dir string, opt Options) ([]*Module, error) {
