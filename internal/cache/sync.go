@@ -142,6 +142,8 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Few shards leave CPUs idle: give each decoder more threads.
+	threads := max(1, runtime.GOMAXPROCS(0)/max(1, len(m.Shards)))
 	got := make([]*unpacked, len(m.Shards))
 	var mu sync.Mutex
 	var fatal error
@@ -156,7 +158,7 @@ func Restore(ctx context.Context, st store.Store, set *Set, opts Options) *Resto
 			if ctx.Err() != nil {
 				return
 			}
-			u, n, err := fetchShard(ctx, st, sh, filepath.Join(tmp, fmt.Sprint(i)), opts)
+			u, n, err := fetchShard(ctx, st, sh, filepath.Join(tmp, fmt.Sprint(i)), opts, threads)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Bytes += n
@@ -234,7 +236,7 @@ func removeStale(root string) {
 var errUnavailable = errors.New("store unavailable")
 
 // fetchShard downloads, verifies and unpacks one shard into dir.
-func fetchShard(ctx context.Context, st store.Store, sh ShardEntry, dir string, opts Options) (*unpacked, int64, error) {
+func fetchShard(ctx context.Context, st store.Store, sh ShardEntry, dir string, opts Options, threads int) (*unpacked, int64, error) {
 	e, err := st.Open(ctx, sh.Key)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -251,7 +253,7 @@ func fetchShard(ctx context.Context, st store.Store, sh ShardEntry, dir string, 
 	}
 	h := sha256.New()
 	cr := &countReader{r: io.TeeReader(io.LimitReader(e.Body, sh.Size+1), h)}
-	u, err := extract(ctx, cr, dir, opts.Limits, 1)
+	u, err := extract(ctx, cr, dir, opts.Limits, threads)
 	if err != nil {
 		return nil, cr.n, err
 	}
@@ -331,6 +333,14 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 	var mu sync.Mutex
 	var failed error
 	sem := make(chan struct{}, opts.parallel())
+	upload := 0
+	for _, sh := range set.Shards {
+		if _, ok := prev[sh.Key]; !ok && len(sh.Units) > 0 {
+			upload++
+		}
+	}
+	// Few shards to write leave CPUs idle: give each encoder more threads.
+	threads := max(1, runtime.GOMAXPROCS(0)/max(1, upload))
 	var wg sync.WaitGroup
 	for i, sh := range set.Shards {
 		if len(sh.Units) == 0 {
@@ -346,7 +356,7 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ent, reused, err := putShard(ctx, st, set.Root, sh)
+			ent, reused, err := putShard(ctx, st, set.Root, sh, threads)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -396,12 +406,12 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 // putShard archives one shard and streams it to the store, hashing it on
 // the way. When the store already has the key (another job saved it), the
 // stored entry is read back to learn its sum.
-func putShard(ctx context.Context, st store.Store, root string, sh SetShard) (*ShardEntry, bool, error) {
+func putShard(ctx context.Context, st store.Store, root string, sh SetShard, threads int) (*ShardEntry, bool, error) {
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	var files int
 	go func() {
-		n, err := writeArchive(ctx, io.MultiWriter(pw, h), root, sh.Units, 1)
+		n, err := writeArchive(ctx, io.MultiWriter(pw, h), root, sh.Units, threads)
 		files = n
 		pw.CloseWithError(err)
 	}()
