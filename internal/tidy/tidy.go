@@ -2,6 +2,7 @@ package tidy
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -70,7 +71,11 @@ type Event struct {
 // Result per module in the order of ws.Modules. The error is non-nil only
 // when the run itself could not proceed (the context was cancelled).
 func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Options) ([]Result, error) {
-	t := &tidier{r: r, opt: opt, env: []string{"GOWORK=off"}}
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	t := &tidier{r: r, opt: opt, env: tidyEnv(r.Env, jobs)}
 	goenv, err := r.GoEnv(ctx, "", append([]string{"GOMODCACHE"}, memoEnv...)...)
 	if err == nil {
 		t.modCache = goenv["GOMODCACHE"]
@@ -96,10 +101,6 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 	if !opt.NoPrefetch && len(pending) > 0 {
 		t.prefetch(ctx, pick(ws.Modules, pending))
 	}
-	jobs := opt.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	for _, i := range pending {
@@ -116,6 +117,17 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 	}
 	wg.Wait()
 	return results, ctx.Err()
+}
+
+// tidyEnv is the environment the tidy runs add: tidy ignores workspaces,
+// and unless the user set GOMAXPROCS, the CPUs are shared out between the
+// jobs instead of every go command scheduling on all of them.
+func tidyEnv(base []string, jobs int) []string {
+	env := []string{"GOWORK=off"}
+	if gocmd.Lookup(base, "GOMAXPROCS") == "" {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/jobs)))
+	}
+	return env
 }
 
 func pick(mods []*workspace.Module, idx []int) []*workspace.Module {

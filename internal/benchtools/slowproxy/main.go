@@ -14,6 +14,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -39,6 +42,31 @@ func main() {
 			log.Printf("%6dms %s", time.Since(start).Milliseconds(), r.URL.Path)
 		}
 		time.Sleep(*delay)
+		if serveInfo(w, r, *dir) {
+			return
+		}
 		files.ServeHTTP(w, r)
 	})))
+}
+
+// serveInfo answers a request for a version's .info that the directory
+// lacks but whose .mod it has, as a full proxy would: the module cache keeps
+// .info files only for versions the go command asked about.
+func serveInfo(w http.ResponseWriter, r *http.Request, dir string) bool {
+	p, ok := strings.CutSuffix(r.URL.Path, ".info")
+	if !ok || strings.Contains(p, "..") {
+		return false
+	}
+	local := filepath.Join(dir, filepath.FromSlash(p))
+	if _, err := os.Stat(local + ".info"); err == nil {
+		return false
+	}
+	fi, err := os.Stat(local + ".mod")
+	if err != nil {
+		return false
+	}
+	version := path.Base(p)
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, "{\"Version\":%q,\"Time\":%q}\n", version, fi.ModTime().UTC().Format(time.RFC3339))
+	return true
 }
