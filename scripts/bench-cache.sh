@@ -81,20 +81,24 @@ fi
 # Each run times the baseline (tar | zstd -T0 -3 and back, of the same
 # pruned cache) and modhygiene in turn, after the same preparation, so that
 # both meet the same file system and the same load from other processes.
+# Restores go into new directories, deleted only after the runs of a shard
+# count and followed by a pause: ext4 skips the inodes freed in the last
+# half minute when it allocates new ones, which would make a restore right
+# after a deletion pay for the deletion.
 printf '%-7s %8s %8s %6s %10s %8s %6s %9s %9s %7s\n' shards save_s tar_s ratio restore_s untar_s ratio full_MiB bump_MiB bump_%
 for n in $shards; do
 	ss=(); rs=(); ts=(); tr=()
-	for _ in $(seq "$runs"); do
+	for k in $(seq "$runs"); do
 		rm -f "$work/base.tar.zst"; settle
 		t=$(now); tar -C "$c1" -cf - . | zstd -q -T0 -3 -f -o "$work/base.tar.zst"; ts+=("$(since "$t")")
 		fresh "$work/st"; settle
 		t=$(now); GOMODCACHE=$c1 "$mh" cache save --shards "$n" --dir "$work/p1" --store "file://$work/st" >/dev/null; ss+=("$(since "$t")")
-		fresh "$work/e0"; settle
-		t=$(now); zstd -q -d -T0 -c "$work/base.tar.zst" | tar -C "$work/e0" -xf -; tr+=("$(since "$t")")
-		fresh "$work/e0"; settle
-		t=$(now); GOMODCACHE=$work/e0 "$mh" cache restore --shards "$n" --dir "$work/p1" --store "file://$work/st" >/dev/null; rs+=("$(since "$t")")
-		fresh "$work/e0"
+		mkdir -p "$work/out/tar$k"; settle
+		t=$(now); zstd -q -d -T0 -c "$work/base.tar.zst" | tar -C "$work/out/tar$k" -xf -; tr+=("$(since "$t")")
+		settle
+		t=$(now); GOMODCACHE=$work/out/mh$k "$mh" cache restore --shards "$n" --dir "$work/p1" --store "file://$work/st" >/dev/null; rs+=("$(since "$t")")
 	done
+	fresh "$work/out"; sleep 35
 	bbytes=$(stat -c %s "$work/base.tar.zst")
 	full=$(cat "$work/st"/* | wc -c)
 	bumpmb=- bumppct=-
@@ -113,15 +117,15 @@ if [ -n "$online" ]; then
 	fresh "$work/st"
 	GOMODCACHE=$c1 "$mh" cache save --dir "$work/p1" --store "file://$work/st" >/dev/null
 	cs=(); crs=()
-	for _ in $(seq "$runs"); do
-		fresh "$work/cold"; settle
+	for k in $(seq "$runs"); do
+		settle
 		t=$(now)
-		for d in "$work"/p1/m*; do (cd "$d" && GOMODCACHE=$work/cold go mod download); done
+		for d in "$work"/p1/m*; do (cd "$d" && GOMODCACHE=$work/out/cold$k go mod download); done
 		cs+=("$(since "$t")")
-		fresh "$work/cold"; settle
-		t=$(now); GOMODCACHE=$work/cold "$mh" cache restore --dir "$work/p1" --store "file://$work/st" >/dev/null; crs+=("$(since "$t")")
+		settle
+		t=$(now); GOMODCACHE=$work/out/mh$k "$mh" cache restore --dir "$work/p1" --store "file://$work/st" >/dev/null; crs+=("$(since "$t")")
 	done
-	fresh "$work/cold"
+	fresh "$work/out"
 	cold=$(min "${cs[@]}"); r=$(min "${crs[@]}")
 	printf 'cold go mod download %.2fs (module zips only), cache restore %.2fs (zips and extracted trees): restore takes %.2f of the download time\n' "$cold" "$r" "$(ratio "$r" "$cold")"
 else
