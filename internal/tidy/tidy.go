@@ -119,16 +119,25 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 	return results, ctx.Err()
 }
 
-// tidyEnv is the environment the tidy runs add: tidy ignores workspaces,
-// and unless the user set GOMAXPROCS, the CPUs are shared out between the
-// jobs instead of every go command scheduling on all of them.
+// tidyEnv is the environment the tidy runs add: tidy ignores workspaces.
+// The parallel go commands are CPU-bound and short-lived, so unless the user
+// set these variables, the CPUs are shared out between the jobs instead of
+// every go command scheduling on all of them, and the garbage collector
+// waits until a command's heap reaches tidyMemLimit (a large graph's tidy
+// stays well below it), which saves about a quarter of the CPU time.
 func tidyEnv(base []string, jobs int) []string {
 	env := []string{"GOWORK=off"}
 	if gocmd.Lookup(base, "GOMAXPROCS") == "" {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/jobs)))
 	}
+	if gocmd.Lookup(base, "GOGC") == "" && gocmd.Lookup(base, "GOMEMLIMIT") == "" {
+		env = append(env, "GOGC=off", "GOMEMLIMIT="+tidyMemLimit)
+	}
 	return env
 }
+
+// tidyMemLimit is the soft memory limit of each tidy's go command.
+const tidyMemLimit = "768MiB"
 
 func pick(mods []*workspace.Module, idx []int) []*workspace.Module {
 	out := make([]*workspace.Module, len(idx))
