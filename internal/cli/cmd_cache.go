@@ -196,7 +196,9 @@ func (a *app) openStore(c *cacheFlags, p ci.Platform) (store.Store, storeKind, e
 			Token: a.getenv("ACTIONS_RUNTIME_TOKEN"),
 			Mask: func(u string) {
 				if p == ci.GitHub {
-					ci.MaskURL(a.stdout, u)
+					// stderr: the runner reads workflow commands there too, and
+					// stdout may carry JSON or SARIF.
+					ci.MaskURL(a.stderr, u)
 				}
 			},
 		})

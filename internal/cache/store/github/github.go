@@ -217,7 +217,7 @@ func (s *Store) Open(ctx context.Context, key string, prefixes ...string) (*stor
 	var out downloadResp
 	if err := s.call(ctx, "GetCacheEntryDownloadURL", downloadReq{Key: key, RestoreKeys: prefixes, Version: s.o.Version}, &out); err != nil {
 		var te *twirpError
-		if errors.As(err, &te) && te.Status == http.StatusNotFound {
+		if errors.As(err, &te) && te.Code == "not_found" {
 			return nil, store.ErrNotFound
 		}
 		return nil, err

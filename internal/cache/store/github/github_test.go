@@ -6,8 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -15,92 +13,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/cache/store"
+	"github.com/modhygiene/modhygiene/internal/cache/store/github/githubtest"
 )
-
-// blobs is where signed URLs point: Azurite when MH_AZURITE_URL is set
-// (scripts/ci/azurite.sh), else a pure-Go fake of the few Blob calls used.
-type blobs interface {
-	// sign returns a signed URL for the blob name.
-	sign(name string) string
-}
-
-// fakeBlob implements Put Blob, Put Block, Put Block List and Get Blob.
-type fakeBlob struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	blobs  map[string][]byte
-	blocks map[string]map[string][]byte
-}
-
-func newFakeBlob(t *testing.T) *fakeBlob {
-	f := &fakeBlob{blobs: map[string][]byte{}, blocks: map[string]map[string][]byte{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeBlob) sign(name string) string {
-	return f.srv.URL + "/cache/" + name + "?sv=2020-10-02&sp=rw&sig=SECRETSIG%2Bvalue"
-}
-
-func (f *fakeBlob) serve(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("sig") != "SECRETSIG+value" {
-		http.Error(w, "AuthenticationFailed", http.StatusForbidden)
-		return
-	}
-	name := r.URL.Path
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	body, _ := io.ReadAll(r.Body)
-	switch {
-	case r.Method == http.MethodGet:
-		b, ok := f.blobs[name]
-		if !ok {
-			http.Error(w, "BlobNotFound", http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-		w.Write(b)
-	case r.Method == http.MethodPut && q.Get("comp") == "block":
-		if f.blocks[name] == nil {
-			f.blocks[name] = map[string][]byte{}
-		}
-		f.blocks[name][q.Get("blockid")] = body
-		w.WriteHeader(http.StatusCreated)
-	case r.Method == http.MethodPut && q.Get("comp") == "blocklist":
-		var l struct {
-			Latest []string `xml:"Latest"`
-		}
-		if err := xml.Unmarshal(body, &l); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var all []byte
-		for _, id := range l.Latest {
-			b, ok := f.blocks[name][id]
-			if !ok {
-				http.Error(w, "InvalidBlockList", http.StatusBadRequest)
-				return
-			}
-			all = append(all, b...)
-		}
-		f.blobs[name] = all
-		w.WriteHeader(http.StatusCreated)
-	case r.Method == http.MethodPut && r.Header.Get("x-ms-blob-type") == "BlockBlob":
-		f.blobs[name] = body
-		w.WriteHeader(http.StatusCreated)
-	default:
-		http.Error(w, "unsupported", http.StatusBadRequest)
-	}
-}
 
 // azurite signs URLs for the emulator's well-known account with an account SAS.
 type azurite struct {
@@ -142,109 +62,27 @@ func (a *azurite) sign(name string) string {
 	return a.base + "/" + azAccount + "/" + a.container + "/" + name + "?" + a.sas()
 }
 
-// twirp is a fake of the three CacheService calls.
+// twirp is the fake cache service (githubtest) on one loopback server and
+// its blobs on another: Azurite when MH_AZURITE_URL is set
+// (scripts/ci/azurite.sh), else the fake's own blob endpoint.
 type twirp struct {
-	srv     *httptest.Server
-	blobs   blobs
-	mu      sync.Mutex
-	entries map[string]*entry
-	seq     int
-	// throttle answers this many calls with 429 and Retry-After.
-	throttle   int
-	retryAfter string
-	calls      []string
-}
-
-type entry struct {
-	key, version string
-	size         int64
-	done         bool
-	seq          int
+	*githubtest.Fake
+	srv, blobSrv *httptest.Server
 }
 
 func newTwirp(t *testing.T) *twirp {
-	f := &twirp{entries: map[string]*entry{}}
+	f := &twirp{Fake: &githubtest.Fake{Token: "tok"}}
+	f.srv = httptest.NewServer(f.Fake)
+	t.Cleanup(f.srv.Close)
 	if u := os.Getenv("MH_AZURITE_URL"); u != "" {
-		f.blobs = newAzurite(t, u)
+		f.Sign = newAzurite(t, u).sign
 		t.Logf("blobs in Azurite at %s", u)
 	} else {
-		f.blobs = newFakeBlob(t)
+		f.blobSrv = httptest.NewServer(f.Fake)
+		t.Cleanup(f.blobSrv.Close)
+		f.BaseURL = f.blobSrv.URL
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
 	return f
-}
-
-func (f *twirp) serve(w http.ResponseWriter, r *http.Request) {
-	method, ok := strings.CutPrefix(r.URL.Path, service)
-	if !ok || r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Content-Type") != "application/json" {
-		http.Error(w, `{"code":"bad_route","msg":"no"}`, http.StatusNotFound)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, method)
-	if f.throttle > 0 {
-		f.throttle--
-		w.Header().Set("Retry-After", f.retryAfter)
-		w.WriteHeader(http.StatusTooManyRequests)
-		io.WriteString(w, `{"code":"resource_exhausted","msg":"slow down"}`)
-		return
-	}
-	var in struct {
-		Key         string   `json:"key"`
-		RestoreKeys []string `json:"restore_keys"`
-		Version     string   `json:"version"`
-		SizeBytes   int64    `json:"size_bytes"`
-	}
-	json.NewDecoder(r.Body).Decode(&in)
-	out := map[string]any{}
-	switch method {
-	case "GetCacheEntryDownloadURL":
-		e := f.entries[in.Key]
-		if e == nil || !e.done || e.version != in.Version {
-			e = nil
-			for _, p := range in.RestoreKeys {
-				var cands []*entry
-				for _, x := range f.entries {
-					if x.done && x.version == in.Version && strings.HasPrefix(x.key, p) {
-						cands = append(cands, x)
-					}
-				}
-				sort.Slice(cands, func(i, j int) bool { return cands[i].seq > cands[j].seq })
-				if len(cands) > 0 {
-					e = cands[0]
-					break
-				}
-			}
-		}
-		if e == nil {
-			out["ok"] = false
-			break
-		}
-		out["ok"], out["signed_download_url"], out["matched_key"] = true, f.blobs.sign(e.key), e.key
-	case "CreateCacheEntry":
-		if _, ok := f.entries[in.Key]; ok {
-			w.WriteHeader(http.StatusConflict)
-			io.WriteString(w, `{"code":"already_exists","msg":"cache entry with the same key, version, and scope already exists"}`)
-			return
-		}
-		f.seq++
-		f.entries[in.Key] = &entry{key: in.Key, version: in.Version, seq: f.seq}
-		out["ok"], out["signed_upload_url"] = true, f.blobs.sign(in.Key)
-	case "FinalizeCacheEntryUpload":
-		e := f.entries[in.Key]
-		if e == nil || e.done {
-			out["ok"] = false
-			break
-		}
-		e.done, e.size = true, in.SizeBytes
-		out["ok"], out["entry_id"] = true, fmt.Sprint(e.seq)
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	json.NewEncoder(w).Encode(out)
 }
 
 func newStore(t *testing.T, f *twirp, masked *[]string) *Store {
@@ -315,7 +153,7 @@ func TestThrottled(t *testing.T) {
 	var waits []time.Duration
 	s, _ := New(Options{URL: f.srv.URL, Token: "tok", Mask: func(u string) { masked = append(masked, u) },
 		Sleep: func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
-	f.throttle, f.retryAfter = 2, "7"
+	f.SetThrottle(2, "7")
 	if _, err := s.Put(ctx, "k", strings.NewReader("x")); err != nil {
 		t.Fatalf("put after two 429s: %v", err)
 	}
@@ -323,21 +161,23 @@ func TestThrottled(t *testing.T) {
 		t.Errorf("waits %v, want two of 7s", waits)
 	}
 	// A Retry-After beyond the limit gives up at once instead of hammering.
-	f.throttle, f.retryAfter, waits = 5, "3600", nil
-	before := len(f.calls)
+	f.SetThrottle(5, "3600")
+	waits = nil
+	before := f.CallCount()
 	if _, err := s.Open(ctx, "k"); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("open while throttled for an hour: %v", err)
 	}
-	if len(waits) != 0 || len(f.calls)-before != 1 {
-		t.Errorf("throttled for an hour: %d waits, %d calls; want none and one", len(waits), len(f.calls)-before)
+	if len(waits) != 0 || f.CallCount()-before != 1 {
+		t.Errorf("throttled for an hour: %d waits, %d calls; want none and one", len(waits), f.CallCount()-before)
 	}
 	// Three 429s in a row: give up after three tries.
-	f.throttle, f.retryAfter, waits = 3, "1", nil
-	before = len(f.calls)
+	f.SetThrottle(3, "1")
+	waits = nil
+	before = f.CallCount()
 	if _, err := s.Open(ctx, "k"); err == nil {
 		t.Error("open after three 429s: no error")
 	}
-	if got := len(f.calls) - before; got != 3 {
+	if got := f.CallCount() - before; got != 3 {
 		t.Errorf("%d calls, want 3", got)
 	}
 }
@@ -349,8 +189,8 @@ func TestDownAndErrorsHideSignature(t *testing.T) {
 	s := newStore(t, f, &masked)
 	s.Put(ctx, "k", strings.NewReader("x"))
 	// The blob endpoint goes away after the service signed its URL.
-	if fb, ok := f.blobs.(*fakeBlob); ok {
-		fb.srv.Close()
+	if f.blobSrv != nil {
+		f.blobSrv.Close()
 		_, err := s.Open(ctx, "k")
 		if err == nil || strings.Contains(err.Error(), "SECRETSIG") || strings.Contains(err.Error(), "sig=") {
 			t.Errorf("error with the blob store down: %v", err)
