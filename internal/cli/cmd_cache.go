@@ -289,6 +289,9 @@ func (a *app) cacheRestoreStage(ctx context.Context, c *cacheFlags) (*report.Sta
 	stage.Outputs["cache-matched-key"] = res.Matched
 	stage.Outputs["cache-bytes"] = fmt.Sprint(res.Bytes)
 	stage.Summary = fmt.Sprintf("module cache %s from %s: %d of %d shards, %s, %d files", res.Status, st, res.Restored, res.Shards, humanBytes(res.Bytes), res.Files)
+	if res.Matched == "" {
+		stage.Summary = fmt.Sprintf("module cache miss: nothing restored from %s", st)
+	}
 	if res.Existing > 0 {
 		stage.Summary += fmt.Sprintf(", %d already present", res.Existing)
 	}
