@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -246,11 +248,52 @@ func runCacheSave(ctx context.Context, a *app, c *cacheFlags) error {
 // cacheReport prints the stage: one line in text format, else through the
 // report handlers.
 func (a *app) cacheReport(c *cacheFlags, command string, st *report.Stage) error {
-	if c.rf.format == "text" && c.rf.jsonFile == "" {
+	if c.rf.format == "text" && c.rf.jsonFile == "" && c.rf.sarifFile == "" && c.rf.codequalityFile == "" {
 		fmt.Fprintf(a.stdout, "%s: %s (%s)\n", command, st.Summary, st.Duration.Round(time.Millisecond))
+		a.cacheOutputs(c, st)
 		return nil
 	}
 	return a.emit(&c.rf, &outcome{command: command, stages: []report.Stage{*st}})
+}
+
+// cacheOutputs writes the stage's outputs (cache-hit, ...) as step outputs
+// on GitHub Actions. The other CI reporters (annotations, Code Quality) have
+// nothing to say about a cache and are not run: a Code Quality file written
+// here would replace the one of an earlier check step.
+func (a *app) cacheOutputs(c *cacheFlags, st *report.Stage) {
+	path := a.getenv("GITHUB_OUTPUT")
+	if c.rf.ciReport == "off" || ci.Detect(a.getenv) != ci.GitHub || path == "" || len(st.Outputs) == 0 {
+		return
+	}
+	err := writeFileAppend(path, func(w io.Writer) error {
+		ef := &ci.EnvFile{W: w}
+		keys := make([]string, 0, len(st.Outputs))
+		for k := range st.Outputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := ef.Set(k, st.Outputs[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "warning: cache: step outputs: %v\n", err)
+	}
+}
+
+func writeFileAppend(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // cacheRestoreStage restores the caches and describes the outcome as the
