@@ -547,3 +547,32 @@ func TestBuildCache(t *testing.T) {
 		t.Error("a changed build cache keeps its key")
 	}
 }
+
+func TestEvictedShardUploadedAgain(t *testing.T) {
+	src, k := fixture(t, 4)
+	dir := t.TempDir()
+	st := local.New(dir)
+	var w warnings
+	first := Save(context.Background(), st, ModuleSet(src, k), w.opts())
+	// The store evicts one shard; the next state's save must not keep
+	// pointing at it.
+	var evicted string
+	for _, sh := range k.Shards {
+		if len(sh.Versions) > 0 && !strings.Contains(strings.Join(sh.Lines, " "), "example.com/c/v2") {
+			evicted = sh.Key
+			break
+		}
+	}
+	must(t, os.Remove(filepath.Join(dir, evicted)))
+	writeVersion(t, src, "example.com/c/v2", "v2.0.2", false)
+	k2 := ModuleKeys(SumLines([]byte(strings.ReplaceAll(testSum, "v2.0.1", "v2.0.2"))), 4)
+	second := Save(context.Background(), st, ModuleSet(src, k2), w.opts())
+	if second.Uploaded != 2 || second.Reused != first.Uploaded-2 {
+		t.Errorf("after an eviction and a bump: uploaded %d, reused %d (first save %d)\n%s", second.Uploaded, second.Reused, first.Uploaded, &w)
+	}
+	dst := filepath.Join(t.TempDir(), "mod")
+	t.Cleanup(func() { removeAll(dst) })
+	if rr := Restore(context.Background(), st, ModuleSet(dst, k2), w.opts()); rr.Status != Hit {
+		t.Errorf("restore: %+v\n%s", rr, &w)
+	}
+}

@@ -333,24 +333,24 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 	var mu sync.Mutex
 	var failed error
 	sem := make(chan struct{}, opts.parallel())
-	upload := 0
-	for _, sh := range set.Shards {
-		if _, ok := prev[sh.Key]; !ok && len(sh.Units) > 0 {
-			upload++
-		}
-	}
-	// Few shards to write leave CPUs idle: give each encoder more threads.
-	threads := max(1, runtime.GOMAXPROCS(0)/max(1, upload))
-	var wg sync.WaitGroup
+	// Reuse the shards the previous manifest lists and the store still has.
+	var todo []int
 	for i, sh := range set.Shards {
 		if len(sh.Units) == 0 {
 			continue
 		}
-		if p, ok := prev[sh.Key]; ok {
+		if p, ok := prev[sh.Key]; ok && present(ctx, st, sh.Key) {
 			entries[i] = &p
 			res.Reused++
 			continue
 		}
+		todo = append(todo, i)
+	}
+	// Few shards to write leave CPUs idle: give each encoder more threads.
+	threads := max(1, runtime.GOMAXPROCS(0)/max(1, len(todo)))
+	var wg sync.WaitGroup
+	for _, i := range todo {
+		sh := set.Shards[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -401,6 +401,17 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 	res.Bytes += n
 	res.Status = Hit
 	return res
+}
+
+// present reports whether a store that can tell has key; a store that
+// cannot, or an error, counts as present.
+func present(ctx context.Context, st store.Store, key string) bool {
+	c, ok := st.(store.Checker)
+	if !ok {
+		return true
+	}
+	there, err := c.Exists(ctx, key)
+	return err != nil || there
 }
 
 // putShard archives one shard and streams it to the store, hashing it on

@@ -63,3 +63,13 @@ func CheckKey(key string) error {
 	}
 	return nil
 }
+
+// Checker is implemented by stores that can tell whether an exact key is
+// present without reading it. Save uses it before reusing a shard that the
+// previous manifest lists, so that a shard the store evicted is uploaded
+// again instead of being missed by every later restore. On the Actions
+// cache a lookup also counts as a use for its eviction order.
+type Checker interface {
+	// Exists reports whether key is present.
+	Exists(ctx context.Context, key string) (bool, error)
+}

@@ -382,3 +382,21 @@ func (s *Store) put(ctx context.Context, signed string, extra url.Values, data [
 	}
 	return nil
 }
+
+var _ store.Checker = (*Store)(nil)
+
+// Exists looks the exact key up without downloading it.
+func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	if err := store.CheckKey(key); err != nil {
+		return false, err
+	}
+	var out downloadResp
+	if err := s.call(ctx, "GetCacheEntryDownloadURL", downloadReq{Key: key, Version: s.o.Version}, &out); err != nil {
+		var te *twirpError
+		if errors.As(err, &te) && te.Code == "not_found" {
+			return false, nil
+		}
+		return false, err
+	}
+	return out.OK && out.SignedDownloadURL != "" && (out.MatchedKey == "" || out.MatchedKey == key), nil
+}

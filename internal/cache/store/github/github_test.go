@@ -125,6 +125,12 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: got %d bytes (%v) under %s, want %d", key, len(got), err, e.Key, len(data))
 		}
 	}
+	if ok, err := s.Exists(ctx, "k-big"); !ok || err != nil {
+		t.Errorf("exists k-big: %v %v", ok, err)
+	}
+	if ok, err := s.Exists(ctx, "k-bi"); ok || err != nil {
+		t.Errorf("exists k-bi (a prefix of a key): %v %v", ok, err)
+	}
 	if _, err := s.Put(ctx, "k-big", bytes.NewReader(big)); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second put of a key: %v, want ErrExists", err)
 	}

@@ -137,3 +137,17 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+var _ store.Checker = (*Store)(nil)
+
+// Exists reports whether the entry file is present.
+func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	if err := store.CheckKey(key); err != nil {
+		return false, err
+	}
+	_, err := os.Stat(filepath.Join(s.Dir, key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -178,3 +178,20 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, err
 	}
 	return info.Size, nil
 }
+
+var _ store.Checker = (*Store)(nil)
+
+// Exists reports whether the object is present.
+func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	if err := store.CheckKey(key); err != nil {
+		return false, err
+	}
+	_, err := s.client.StatObject(ctx, s.bucket, s.prefix+key, minio.StatObjectOptions{})
+	if err == nil {
+		return true, nil
+	}
+	if minio.ToErrorResponse(err).StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	return false, err
+}

@@ -61,6 +61,12 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, big) || e.Size != int64(len(big)) {
 		t.Errorf("k-big: %d bytes (%v), size %d; want %d", len(got), err, e.Size, len(big))
 	}
+	if ok, err := s.Exists(ctx, "k-small"); !ok || err != nil {
+		t.Errorf("exists k-small: %v %v", ok, err)
+	}
+	if ok, err := s.Exists(ctx, "k-none"); ok || err != nil {
+		t.Errorf("exists k-none: %v %v", ok, err)
+	}
 	if _, err := s.Put(ctx, "k-small", strings.NewReader("again")); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second put: %v, want ErrExists", err)
 	}
