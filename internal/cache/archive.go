@@ -132,6 +132,7 @@ type HostileError struct {
 	Reason string
 }
 
+// Error says which entry was refused and why.
 func (e *HostileError) Error() string {
 	return fmt.Sprintf("archive entry %q refused: %s", e.Name, e.Reason)
 }

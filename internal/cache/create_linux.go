@@ -62,6 +62,7 @@ func (f *rawFile) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// Chmod sets the file's mode.
 func (f *rawFile) Chmod(mode fs.FileMode) error {
 	if _, _, e := syscall.RawSyscall(syscall.SYS_FCHMOD, uintptr(f.fd), uintptr(mode.Perm()), 0); e != 0 {
 		return &os.PathError{Op: "chmod", Path: f.name, Err: e}
@@ -69,6 +70,7 @@ func (f *rawFile) Chmod(mode fs.FileMode) error {
 	return nil
 }
 
+// Close closes the file.
 func (f *rawFile) Close() error {
 	if _, _, e := syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(f.fd), 0, 0); e != 0 {
 		return &os.PathError{Op: "close", Path: f.name, Err: e}

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -271,6 +272,7 @@ type countReader struct {
 	n int64
 }
 
+// Read reads and counts.
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
@@ -390,7 +392,7 @@ func Save(ctx context.Context, st store.Store, set *Set, opts Options) *SaveResu
 		opts.warn("cache: %s: %v", set.Name, err)
 		return res
 	}
-	n, err := st.Put(ctx, set.Key, bytesReader(data))
+	n, err := st.Put(ctx, set.Key, bytes.NewReader(data))
 	switch {
 	case errors.Is(err, store.ErrExists):
 		res.UpToDate = true

@@ -99,6 +99,7 @@ type twirpError struct {
 	Msg    string `json:"msg"`
 }
 
+// Error returns the status, code and message.
 func (e *twirpError) Error() string {
 	return fmt.Sprintf("cache service: %d %s: %s", e.Status, e.Code, e.Msg)
 }

@@ -131,6 +131,7 @@ type ctxReader struct {
 	r   io.Reader
 }
 
+// Read reads unless the context has ended.
 func (c ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
