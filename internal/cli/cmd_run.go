@@ -126,32 +126,48 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	}
 	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d %s: %s\n", s.platform, len(s.ws.Modules), vulnPlural(len(s.ws.Modules), "module", "modules"), s.describe())
 
-	var (
-		results  []stageResult
-		previous *runTimings
-	)
 	id := timingsID(s.ws)
-	previous = readTimingsFile(a.timingsFile(id))
+	previous := readTimingsFile(a.timingsFile(id))
 	cf := &cacheFlags{dir: s.dir, store: s.store, buildCache: s.buildCache, shards: cache.DefaultShards}
+	results, err := a.runStages(ctx, f, s, cf, func() { previous = newer(previous, a.storedTimings(ctx, cf, s, id)) })
+	if err != nil {
+		return err
+	}
+	stages, findings, failed := collectStages(results, s)
+	a.keepTimings(ctx, s, cf, id, timingsOf(stages, time.Now()), saved(stages))
+	setPrevious(stages, previous)
+	a.defaultOutputs(ctx, s, stages)
+	emitErr := a.emitRun(f, s, stages, findings)
+	if len(failed) > 0 {
+		fmt.Fprintf(a.stderr, "modhygiene: run: failed %s: %s (see above)\n", vulnPlural(len(failed), "stage", "stages"), strings.Join(failed, ", "))
+		return silent(exitcode.Failure)
+	}
+	return emitErr
+}
 
+// runStages runs the stages s turns on, in order: mirrors, restore, tidy,
+// check, vuln and, outside GitHub Actions (which saves in its post step),
+// save. restored is called after a successful restore. The error is a
+// usage error that stops the run; a stage that failed is in its result.
+func (a *app) runStages(ctx context.Context, f *runFlags, s *runSettings, cf *cacheFlags, restored func()) ([]stageResult, error) {
+	var results []stageResult
 	if s.mirrors != "" {
 		r, err := a.runMirrorsStage(ctx, s, f.dotenv)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		results = append(results, r)
 	}
 	if !s.cacheOff {
-		start := time.Now()
-		st, err := a.cacheRestoreStage(ctx, cf)
-		var r stageResult
-		if err != nil {
-			if r, err = a.cacheStageError("restore", start, err); err != nil {
-				return err
+		r, err := a.cacheStage("restore", func() (*report.Stage, error) {
+			st, err := a.cacheRestoreStage(ctx, cf)
+			if err == nil {
+				restored()
 			}
-		} else {
-			r.stage = *st
-			previous = newer(previous, a.storedTimings(ctx, cf, s, id))
+			return st, err
+		})
+		if err != nil {
+			return nil, err
 		}
 		results = append(results, r)
 	}
@@ -164,30 +180,36 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 	if s.vuln {
 		r, err := a.runVulnStage(ctx, s, 1)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		results = append(results, r)
 	}
 	if !s.cacheOff && s.platform != ci.GitHub {
 		// No post step outside GitHub Actions: save now, after the stages
 		// have filled the module cache.
-		start := time.Now()
-		var r stageResult
-		if st, err := a.cacheSaveStage(ctx, cf); err != nil {
-			if r, err = a.cacheStageError("save", start, err); err != nil {
-				return err
-			}
-		} else {
-			r.stage = *st
+		r, err := a.cacheStage("save", func() (*report.Stage, error) { return a.cacheSaveStage(ctx, cf) })
+		if err != nil {
+			return nil, err
 		}
 		results = append(results, r)
 	}
+	return results, nil
+}
 
-	var (
-		stages   []report.Stage
-		findings []finding.Finding
-		failed   []string
-	)
+// cacheStage runs a cache stage; a cache problem becomes a warning stage
+// (cacheStageError), and only a usage error stops the run.
+func (a *app) cacheStage(name string, run func() (*report.Stage, error)) (stageResult, error) {
+	start := time.Now()
+	st, err := run()
+	if err != nil {
+		return a.cacheStageError(name, start, err)
+	}
+	return stageResult{stage: *st}, nil
+}
+
+// collectStages gathers the stages, the findings (each once: MH009 comes
+// from mirrors and check alike) and the names of the stages that failed.
+func collectStages(results []stageResult, s *runSettings) (stages []report.Stage, findings []finding.Finding, failed []string) {
 	seen := map[string]bool{}
 	for _, r := range results {
 		stages = append(stages, r.stage)
@@ -195,7 +217,6 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 			if r.stage.Name == "mirrors" && !s.ruleOn(fd.Rule) {
 				continue
 			}
-			// MH009 comes from mirrors and check alike.
 			fd.Normalize()
 			if seen[fd.Fingerprint] {
 				continue
@@ -207,32 +228,32 @@ func (a *app) runJob(ctx context.Context, f *runFlags, args []string) error {
 			failed = append(failed, r.stage.Name)
 		}
 	}
-	now := time.Now()
-	t := timingsOf(stages, now)
-	setPrevious(stages, previous)
-	saved := false
-	for _, st := range stages {
-		saved = saved || st.Name == "save" && st.Status == "ok"
-	}
-	a.keepTimings(ctx, s, cf, id, t, saved)
-	a.defaultOutputs(ctx, s, stages)
+	return stages, findings, failed
+}
 
+// saved reports whether the run saved the caches.
+func saved(stages []report.Stage) bool {
+	for _, st := range stages {
+		if st.Name == "save" && st.Status == "ok" {
+			return true
+		}
+	}
+	return false
+}
+
+// emitRun reports the whole run once. On GitHub with text output the
+// workflow commands (annotations) go to stdout beside the report, so the
+// step's log shows them in order.
+func (a *app) emitRun(f *runFlags, s *runSettings, stages []report.Stage, findings []finding.Finding) error {
 	out := &outcome{command: "run", header: report.Header{Command: "run", Modules: moduleInfos(s.ws)},
 		stages: stages, findings: findings, config: s.cfg}
 	rep := a
 	if s.platform == ci.GitHub && f.report.format == "text" {
-		// One stream in the step's log: workflow commands (annotations)
-		// beside the report, in order.
 		one := *a
 		one.stderr = a.stdout
 		rep = &one
 	}
-	emitErr := rep.emit(&f.report, out)
-	if len(failed) > 0 {
-		fmt.Fprintf(a.stderr, "modhygiene: run: failed %s: %s (see above)\n", vulnPlural(len(failed), "stage", "stages"), strings.Join(failed, ", "))
-		return silent(exitcode.Failure)
-	}
-	return emitErr
+	return rep.emit(&f.report, out)
 }
 
 // runCheckStage runs the graph rules; a failure to load a graph fails the
