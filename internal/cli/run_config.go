@@ -84,46 +84,70 @@ func inputName(key string) string { return "INPUT_" + strings.ToUpper(key) }
 // every value. Problems are usage errors.
 func (a *app) resolveRun(f *runFlags, set map[string]bool) (*runSettings, error) {
 	s := &runSettings{platform: ci.Detect(a.getenv), values: map[string]string{}, from: map[string]string{}}
+	a.pickFlagsAndInputs(s, f, set)
+	// The working directory and the configuration file come before the
+	// file's run: map.
+	s.dir = a.abs(s.values["working-directory"])
+	ws, cfg, err := a.loadRunConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	s.ws, s.cfg = ws, cfg
+	if err := s.pickFile(cfg); err != nil {
+		return nil, err
+	}
+	s.pickDefaults()
+	if err := a.interpret(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// pickFlagsAndInputs takes each setting from its flag when set, else from
+// its INPUT_* variable unless that holds the action's own default (the
+// runner sets every declared input, so a default says nothing).
+func (a *app) pickFlagsAndInputs(s *runSettings, f *runFlags, set map[string]bool) {
 	flagVal := map[string]string{}
 	f.fs.VisitAll(func(fl *flag.Flag) { flagVal[fl.Name] = fl.Value.String() })
-
-	pick := func(k runKey) bool {
+	for _, k := range runKeys {
 		if set[k.flag] {
 			s.values[k.name], s.from[k.name] = flagVal[k.flag], "--"+k.flag
-			return true
+			continue
 		}
 		v := strings.TrimSpace(a.getenv(inputName(k.name)))
 		if v != "" && !sameValue(v, k.action) {
 			s.values[k.name], s.from[k.name] = v, inputName(k.name)
-			return true
 		}
-		return false
 	}
-	for _, k := range runKeys {
-		pick(k)
-	}
+}
 
-	// The working directory and the configuration file come before the
-	// file's run: map.
-	s.dir = a.abs(s.values["working-directory"])
+// loadRunConfig finds the modules under s.dir and reads the configuration
+// file: the "config" setting when given, else .modhygiene.yaml.
+func (a *app) loadRunConfig(s *runSettings) (*workspace.Workspace, *config.File, error) {
 	ws, cfg, err := a.loadWorkspace(s.dir, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if p := s.values["config"]; p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(s.dir, p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, exitcode.UsageError(fmt.Errorf("config: %w", err))
-		}
-		if cfg, err = config.Parse(p, data); err != nil {
-			return nil, exitcode.UsageError(err)
-		}
+	p := s.values["config"]
+	if p == "" {
+		return ws, cfg, nil
 	}
-	s.ws, s.cfg = ws, cfg
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.dir, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, nil, exitcode.UsageError(fmt.Errorf("config: %w", err))
+	}
+	if cfg, err = config.Parse(p, data); err != nil {
+		return nil, nil, exitcode.UsageError(err)
+	}
+	return ws, cfg, nil
+}
 
+// pickFile takes the settings not yet set from the file's run: map, and
+// refuses keys that are not settings.
+func (s *runSettings) pickFile(cfg *config.File) error {
 	fileKeys := make([]string, 0, len(cfg.Run))
 	for k := range cfg.Run {
 		fileKeys = append(fileKeys, k)
@@ -138,29 +162,70 @@ func (a *app) resolveRun(f *runFlags, set map[string]bool) (*runSettings, error)
 					valid = append(valid, k.name)
 				}
 			}
-			return nil, exitcode.UsageError(fmt.Errorf("%s: run: unknown key %q; valid keys: %s", cfg.Path, name, strings.Join(valid, ", ")))
+			return exitcode.UsageError(fmt.Errorf("%s: run: unknown key %q; valid keys: %s", cfg.Path, name, strings.Join(valid, ", ")))
 		}
 		if _, done := s.values[name]; !done {
 			s.values[name], s.from[name] = strings.TrimSpace(cfg.Run[name]), cfg.Path
 		}
 	}
+	return nil
+}
 
-	// Defaults: in CI every stage but vuln, on a laptop tidy and check with
-	// the file store.
-	defaults := map[string]string{
-		"mirrors": "auto", "cache": "auto", "build-cache": "false", "tidy": "check",
-		"checks": "all", "vuln": "false", "vuln-db": "official", "fail-on": "warning",
-	}
-	for k, v := range defaults {
+// runDefaults are the settings nothing else set. "auto" means: in CI every
+// stage but vuln, on a laptop tidy and check with the file store.
+var runDefaults = map[string]string{
+	"mirrors": "auto", "cache": "auto", "build-cache": "false", "tidy": "check",
+	"checks": "all", "vuln": "false", "vuln-db": "official", "fail-on": "warning",
+}
+
+func (s *runSettings) pickDefaults() {
+	for k, v := range runDefaults {
 		if _, done := s.values[k]; !done {
 			s.values[k], s.from[k] = v, "default"
 		}
 	}
+}
 
-	// Validate and interpret.
+// interpret validates the settings and turns them into the fields the
+// stages read.
+func (a *app) interpret(s *runSettings) error {
 	bad := func(key, want string) error {
 		return exitcode.UsageError(fmt.Errorf("run: %s %q (from %s): want %s", key, s.values[key], s.from[key], want))
 	}
+	s.interpretStores()
+	var err error
+	if s.buildCache, err = parseInputBool(s.values["build-cache"]); err != nil {
+		return bad("build-cache", "true or false")
+	}
+	if s.vuln, err = parseInputBool(s.values["vuln"]); err != nil {
+		return bad("vuln", "true or false")
+	}
+	s.vulnDB = s.values["vuln-db"]
+	if s.vuln {
+		if _, err := vuln.ParseSource(s.vulnDB, a.cwd); err != nil {
+			return exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
+		}
+	}
+	switch s.tidy = strings.ToLower(s.values["tidy"]); s.tidy {
+	case "check", "fix", "off":
+	case "true":
+		s.tidy = "check"
+	case "false":
+		s.tidy = "off"
+	default:
+		return bad("tidy", "check, fix or off")
+	}
+	if !s.interpretChecks() {
+		return bad("checks", "all, off or a comma-separated list of rule IDs or names (MH002,family-skew,...)")
+	}
+	if _, err := report.ParseFailOn(s.values["fail-on"]); err != nil {
+		return bad("fail-on", "info, warning, error or never")
+	}
+	return nil
+}
+
+// interpretStores reads the mirrors and cache settings.
+func (s *runSettings) interpretStores() {
 	switch m := s.values["mirrors"]; strings.ToLower(m) {
 	case "off", "false", "none":
 	case "auto", "":
@@ -177,49 +242,31 @@ func (a *app) resolveRun(f *runFlags, set map[string]bool) (*runSettings, error)
 	default:
 		s.store = c
 	}
-	if s.buildCache, err = parseInputBool(s.values["build-cache"]); err != nil {
-		return nil, bad("build-cache", "true or false")
-	}
-	if s.vuln, err = parseInputBool(s.values["vuln"]); err != nil {
-		return nil, bad("vuln", "true or false")
-	}
-	s.vulnDB = s.values["vuln-db"]
-	if s.vuln {
-		if _, err := vuln.ParseSource(s.vulnDB, a.cwd); err != nil {
-			return nil, exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
-		}
-	}
-	switch s.tidy = strings.ToLower(s.values["tidy"]); s.tidy {
-	case "check", "fix", "off":
-	case "true":
-		s.tidy = "check"
-	case "false":
-		s.tidy = "off"
-	default:
-		return nil, bad("tidy", "check, fix or off")
-	}
+}
+
+// interpretChecks reads the checks setting; false means it names an
+// unknown rule.
+func (s *runSettings) interpretChecks() bool {
 	switch c := strings.ToLower(s.values["checks"]); c {
 	case "all", "true", "":
+		return true
 	case "off", "false", "none":
 		s.checksOff = true
-	default:
-		s.checkRules = map[string]bool{}
-		for _, item := range strings.Split(s.values["checks"], ",") {
-			item = strings.TrimSpace(item)
-			if item == "" {
-				continue
-			}
-			id := ruleID(item)
-			if id == "" {
-				return nil, bad("checks", "all, off or a comma-separated list of rule IDs or names (MH002,family-skew,...)")
-			}
-			s.checkRules[id] = true
+		return true
+	}
+	s.checkRules = map[string]bool{}
+	for _, item := range strings.Split(s.values["checks"], ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
 		}
+		id := ruleID(item)
+		if id == "" {
+			return false
+		}
+		s.checkRules[id] = true
 	}
-	if _, err := report.ParseFailOn(s.values["fail-on"]); err != nil {
-		return nil, bad("fail-on", "info, warning, error or never")
-	}
-	return s, nil
+	return true
 }
 
 func lookupRunKey(name string) (runKey, bool) {
