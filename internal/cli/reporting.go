@@ -107,36 +107,88 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
-	hs := report.Fanout{h}
-	var files []*os.File
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	// The CI platform's files (job summary, step outputs) are soft: a
-	// problem with them is a warning.
-	var softFiles []*os.File
-	create := func(path string, flags int) (*os.File, error) {
-		f, err := os.OpenFile(path, flags, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		if flags&os.O_APPEND != 0 {
-			softFiles = append(softFiles, f)
-		} else {
-			files = append(files, f)
-		}
-		return f, nil
-	}
-	trunc := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	appnd := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-
+	var files outFiles
+	defer files.closeAll()
 	platform := ci.Local
 	if rf.ciReport != "off" {
 		platform = ci.Detect(a.getenv)
 	}
 	use := ci.DefaultReporters(platform)
+	hs, err := a.fileHandlers(rf, use, &files)
+	if err != nil {
+		return err
+	}
+	soft := a.ciHandlers(run, platform, use, verdict, failOn, &files)
+	if err := report.Replay(run, append(report.Fanout{h}, hs...)); err != nil {
+		return exitcode.FailureError(err)
+	}
+	for _, s := range soft {
+		if err := report.Replay(run, s); err != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+		}
+	}
+	for _, err := range files.closeSoft() {
+		fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+	}
+	if err := files.closeHard(); err != nil {
+		return exitcode.FailureError(err)
+	}
+	return nil
+}
+
+// outFiles tracks the files a render opens: hard ones (--json, --sarif,
+// the Code Quality file) whose failure fails the run, and soft ones (the
+// CI platform's job summary and step outputs) whose failure is a warning.
+type outFiles struct {
+	hard, soft []*os.File
+}
+
+func (o *outFiles) create(path string, soft bool) (*os.File, error) {
+	if soft {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err == nil {
+			o.soft = append(o.soft, f)
+		}
+		return f, err
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		o.hard = append(o.hard, f)
+	}
+	return f, err
+}
+
+func (o *outFiles) closeSoft() []error {
+	var errs []error
+	for _, f := range o.soft {
+		if err := f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	o.soft = nil
+	return errs
+}
+
+func (o *outFiles) closeHard() error {
+	var first error
+	for _, f := range o.hard {
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	o.hard = nil
+	return first
+}
+
+// closeAll closes whatever is still open after an early return.
+func (o *outFiles) closeAll() {
+	o.closeSoft()
+	o.closeHard()
+}
+
+// fileHandlers opens the report files: --json, --sarif and the Code
+// Quality file (--codequality, or its default on GitLab).
+func (a *app) fileHandlers(rf *reportFlags, use ci.Reporters, files *outFiles) ([]report.Handler, error) {
 	cq := rf.codequalityFile
 	if cq == "" && use.CodeQuality {
 		cq = defaultCodeQualityFile
@@ -144,6 +196,7 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 			cq = filepath.Join(d, cq)
 		}
 	}
+	var hs []report.Handler
 	for _, out := range []struct {
 		path string
 		make func(io.Writer) report.Handler
@@ -155,14 +208,19 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 		if out.path == "" {
 			continue
 		}
-		f, err := create(out.path, trunc)
+		f, err := files.create(out.path, false)
 		if err != nil {
-			return exitcode.FailureError(err)
+			return nil, exitcode.FailureError(err)
 		}
 		hs = append(hs, out.make(f))
 	}
+	return hs, nil
+}
 
-	// Reporters whose failure is a warning, not a failed run.
+// ciHandlers returns the CI platform's reporters, whose failure is a
+// warning: GitHub's annotations, job summary and step outputs, GitLab's
+// merge-request note.
+func (a *app) ciHandlers(run *report.Run, platform ci.Platform, use ci.Reporters, verdict report.Counts, failOn report.FailOn, files *outFiles) []report.Handler {
 	var soft []report.Handler
 	var changed func(string, int) bool
 	if (platform == ci.GitHub || platform == ci.GitLab) && len(run.Findings) > 0 {
@@ -173,22 +231,8 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 		if use.Annotations {
 			opt.Annotations = a.stderr
 		}
-		if p := a.getenv("GITHUB_STEP_SUMMARY"); p != "" && use.Summary {
-			f, err := create(p, appnd)
-			if err != nil {
-				fmt.Fprintf(a.stderr, "modhygiene: warning: job summary: %v\n", err)
-			} else {
-				opt.Summary = f
-			}
-		}
-		if p := a.getenv("GITHUB_OUTPUT"); p != "" && use.Outputs {
-			f, err := create(p, appnd)
-			if err != nil {
-				fmt.Fprintf(a.stderr, "modhygiene: warning: step outputs: %v\n", err)
-			} else {
-				opt.Outputs = f
-			}
-		}
+		opt.Summary = a.softFile(files, "GITHUB_STEP_SUMMARY", use.Summary, "job summary")
+		opt.Outputs = a.softFile(files, "GITHUB_OUTPUT", use.Outputs, "step outputs")
 		soft = append(soft, github.New(opt))
 	}
 	if use.Note {
@@ -196,27 +240,22 @@ func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, fa
 			soft = append(soft, n)
 		}
 	}
+	return soft
+}
 
-	if err := report.Replay(run, hs); err != nil {
-		return exitcode.FailureError(err)
+// softFile opens the file named by the environment variable for appending
+// when want is set; a problem is a warning and gives no file.
+func (a *app) softFile(files *outFiles, variable string, want bool, what string) io.Writer {
+	p := a.getenv(variable)
+	if p == "" || !want {
+		return nil
 	}
-	for _, s := range soft {
-		if err := report.Replay(run, s); err != nil {
-			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
-		}
+	f, err := files.create(p, true)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "modhygiene: warning: %s: %v\n", what, err)
+		return nil
 	}
-	for _, f := range softFiles {
-		if err := f.Close(); err != nil {
-			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
-		}
-	}
-	for _, f := range files {
-		if err := f.Close(); err != nil {
-			return exitcode.FailureError(err)
-		}
-	}
-	files = nil
-	return nil
+	return f
 }
 
 // changedLines returns which lines the pull or merge request changed, from
