@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -265,7 +264,7 @@ func (a *app) cacheOutputs(c *cacheFlags, st *report.Stage) {
 	if c.rf.ciReport == "off" || ci.Detect(a.getenv) != ci.GitHub || path == "" || len(st.Outputs) == 0 {
 		return
 	}
-	err := writeFileAppend(path, func(w io.Writer) error {
+	err := appendFile(path, func(w io.Writer) error {
 		ef := &ci.EnvFile{W: w}
 		keys := make([]string, 0, len(st.Outputs))
 		for k := range st.Outputs {
@@ -282,18 +281,6 @@ func (a *app) cacheOutputs(c *cacheFlags, st *report.Stage) {
 	if err != nil {
 		fmt.Fprintf(a.stderr, "warning: cache: step outputs: %v\n", err)
 	}
-}
-
-func writeFileAppend(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // cacheRestoreStage restores the caches and describes the outcome as the

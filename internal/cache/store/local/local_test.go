@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/cache/store"
+	"github.com/modhygiene/modhygiene/internal/cache/store/storetest"
 )
 
 func TestPutOpen(t *testing.T) {
@@ -86,4 +87,8 @@ func TestStoreDown(t *testing.T) {
 	if _, err := s.Open(context.Background(), "k", "k"); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("open below a file: %v", err)
 	}
+}
+
+func TestCacheRoundTrip(t *testing.T) {
+	storetest.RoundTrip(t, New(t.TempDir()))
 }
