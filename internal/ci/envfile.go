@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -43,6 +44,21 @@ func (e *EnvFile) Set(name, value string) error {
 	}
 	_, err := fmt.Fprintf(e.W, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
 	return err
+}
+
+// SetAll writes every entry of m, in name order.
+func (e *EnvFile) SetAll(m map[string]string) error {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := e.Set(k, m[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ParseEnvFile reads an environment file as the GitHub runner does and

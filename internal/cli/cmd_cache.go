@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -265,18 +264,7 @@ func (a *app) cacheOutputs(c *cacheFlags, st *report.Stage) {
 		return
 	}
 	err := appendFile(path, func(w io.Writer) error {
-		ef := &ci.EnvFile{W: w}
-		keys := make([]string, 0, len(st.Outputs))
-		for k := range st.Outputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := ef.Set(k, st.Outputs[k]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return (&ci.EnvFile{W: w}).SetAll(st.Outputs)
 	})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "warning: cache: step outputs: %v\n", err)

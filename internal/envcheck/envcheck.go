@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -36,7 +37,7 @@ var processOnly = []string{"GONOSUMCHECK"}
 func Collect(goenv map[string]string, env []string) []string {
 	out := FromGoEnv(goenv)
 	for _, name := range processOnly {
-		if v := lookup(env, name); v != "" {
+		if v := gocmd.Lookup(env, name); v != "" {
 			out = append(out, name+"="+v)
 		}
 	}
@@ -117,7 +118,7 @@ func RequiredPaths(ws *workspace.Workspace) []string {
 // When GONOSUMDB equals GOPRIVATE (the go command's default), its patterns
 // are reported once, under GOPRIVATE. Findings are sorted by subject.
 func Findings(env []string, required []string) []finding.Finding {
-	get := func(name string) string { return lookup(env, name) }
+	get := func(name string) string { return gocmd.Lookup(env, name) }
 	var fs []finding.Finding
 	add := func(sev finding.Severity, subject, msg, fix string) {
 		f := finding.Finding{Rule: Rule, Severity: sev, Subject: subject, Message: msg, Fix: fix}
@@ -230,16 +231,6 @@ outer:
 		out = append(out, s)
 	}
 	return out
-}
-
-func lookup(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }
 
 // shellQuote quotes s for a POSIX shell.

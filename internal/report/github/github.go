@@ -211,15 +211,8 @@ func (r *Reporter) outputs(run *report.Run) error {
 		}
 	}
 	for _, s := range run.Stages {
-		keys := make([]string, 0, len(s.Outputs))
-		for k := range s.Outputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := ef.Set(k, s.Outputs[k]); err != nil {
-				return err
-			}
+		if err := ef.SetAll(s.Outputs); err != nil {
+			return err
 		}
 	}
 	return nil
