@@ -97,8 +97,7 @@ var errCheckIncomplete = &exitcode.Error{Code: exitcode.Failure, Err: fmt.Errorf
 // with the go command's positions made repository-relative.
 func (a *app) reportCheckFailures(failed []check.ModuleError) {
 	for _, f := range failed {
-		msg := goFilePosRE.ReplaceAllString(f.Err.Error(), "${1}"+relDir(f.Module.Rel)+"${2}")
-		fmt.Fprintf(a.stderr, "modhygiene: check could not load the module graph of %s (%s): %s\n", f.Module.Name(), f.Module.GoModFile(), msg)
+		fmt.Fprintf(a.stderr, "modhygiene: check could not load the module graph of %s (%s): %s\n", f.Module.Name(), f.Module.GoModFile(), goMessage(f.Err, f.Module))
 	}
 }
 

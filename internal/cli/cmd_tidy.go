@@ -13,6 +13,7 @@ import (
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/tidy"
+	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
 type tidyFlags struct {
@@ -75,13 +76,24 @@ func (a *app) runTidy(ctx context.Context, f *tidyFlags, args []string) error {
 		stages: []report.Stage{stage}, findings: findings, config: cfg}
 	emitErr := a.emit(&f.report, out)
 	if len(failed) > 0 {
-		for _, r := range failed {
-			msg := goFilePosRE.ReplaceAllString(r.Err.Error(), "${1}"+relDir(r.Module.Rel)+"${2}")
-			fmt.Fprintf(a.stderr, "modhygiene: tidy could not run for %s (%s): %s\n", r.Module.Name(), r.Module.GoModFile(), msg)
-		}
+		a.reportTidyFailures(failed)
 		return silent(exitcode.Failure)
 	}
 	return emitErr
+}
+
+// reportTidyFailures prints the modules tidy could not run for, with the go
+// command's message.
+func (a *app) reportTidyFailures(failed []tidy.Result) {
+	for _, r := range failed {
+		fmt.Fprintf(a.stderr, "modhygiene: tidy could not run for %s (%s): %s\n", r.Module.Name(), r.Module.GoModFile(), goMessage(r.Err, r.Module))
+	}
+}
+
+// goMessage is the go command's message in err with its positions in m's
+// files ("go.mod:3") made repository-relative ("svc/go.mod:3").
+func goMessage(err error, m *workspace.Module) string {
+	return goFilePosRE.ReplaceAllString(err.Error(), "${1}"+relDir(m.Rel)+"${2}")
 }
 
 // goFilePosRE matches the go command's positions in a module's files

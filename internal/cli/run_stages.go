@@ -101,10 +101,7 @@ func (a *app) runTidyStage(ctx context.Context, s *runSettings, jobs int) stageR
 	}
 	stage, fs, failed := tidyOutcome(results, time.Since(start))
 	a.reportFixed(results)
-	for _, r := range failed {
-		msg := goFilePosRE.ReplaceAllString(r.Err.Error(), "${1}"+relDir(r.Module.Rel)+"${2}")
-		fmt.Fprintf(a.stderr, "modhygiene: tidy could not run for %s (%s): %s\n", r.Module.Name(), r.Module.GoModFile(), msg)
-	}
+	a.reportTidyFailures(failed)
 	return stageResult{stage: stage, findings: fs, failed: len(failed) > 0}
 }
 
