@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/tidy"
 )
 
@@ -16,12 +16,7 @@ func (a *app) liveProgress() bool {
 	if a.getenv("CI") != "" || a.getenv("TERM") == "dumb" {
 		return false
 	}
-	f, ok := a.stderr.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ci.IsTerminal(a.stderr)
 }
 
 // tidyProgress returns the progress callback for n modules.
