@@ -20,6 +20,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/modhygiene/modhygiene/internal/cli"
+	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
 // TestMain lets testscript run the real modhygiene binary: the test binary
@@ -45,6 +46,17 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, scriptParams(t, srv.URL, filepath.Join("..", "..", "testdata", "mod")))
 }
 
+// TestFaults runs testdata/faults/*.txtar: one script per injected fault
+// (a poisoned or hung store, hostile text from outside, a signal at the
+// wrong moment), so that the whole fault matrix reruns at once with
+// -run TestFaults.
+func TestFaults(t *testing.T) {
+	srv := goproxytest.NewTestServer(t, filepath.Join("..", "..", "testdata", "mod"), "")
+	p := scriptParams(t, srv.URL, filepath.Join("..", "..", "testdata", "mod"))
+	p.Dir = filepath.Join("..", "..", "testdata", "faults")
+	testscript.Run(t, p)
+}
+
 func scriptParams(t *testing.T, proxyURL, corpus string) testscript.Params {
 	gocache := goEnv(t, "GOCACHE")
 	goroot := goEnv(t, "GOROOT")
@@ -65,6 +77,11 @@ func scriptParams(t *testing.T, proxyURL, corpus string) testscript.Params {
 				proxy, paths = s.URL, fixturePaths(t, own)
 			}
 			work := env.WorkDir
+			home, err := testenv.HomeVars(filepath.Join(work, ".home"))
+			if err != nil {
+				return err
+			}
+			env.Vars = append(env.Vars, home...)
 			env.Vars = append(env.Vars,
 				"GOPROXY="+proxy,
 				"MH_TEST_PROXY="+proxy,
@@ -76,7 +93,6 @@ func scriptParams(t *testing.T, proxyURL, corpus string) testscript.Params {
 				"GOPATH="+filepath.Join(work, ".gopath"),
 				"GOMODCACHE="+filepath.Join(work, ".gopath", "pkg", "mod"),
 				"GOCACHE="+gocache,
-				"HOME="+filepath.Join(work, ".home"),
 				"XDG_CACHE_HOME="+filepath.Join(work, ".cache"),
 				"MH_STATUS_FILE="+filepath.Join(work, ".status"),
 				"NO_COLOR=1",

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
 // TestREADMEExample runs the report example of the README on the sample
@@ -25,11 +27,15 @@ func TestREADMEExample(t *testing.T) {
 	cmdLine, want := readmeExample(t, string(data))
 	t.Chdir(root)
 	home := t.TempDir()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"GOCACHE=" + goEnvValue(t, "GOCACHE"), "GOMODCACHE=" + filepath.Join(home, "mod"),
-		"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=http://127.0.0.1:9/unreachable", "NO_COLOR=1",
+	homeVars, err := testenv.HomeVars(home)
+	if err != nil {
+		t.Fatal(err)
 	}
+	env := append(homeVars,
+		"PATH="+os.Getenv("PATH"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
+		"GOCACHE="+goEnvValue(t, "GOCACHE"), "GOMODCACHE="+filepath.Join(home, "mod"),
+		"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=http://127.0.0.1:9/unreachable", "NO_COLOR=1",
+	)
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), strings.Fields(cmdLine)[1:], nil, &stdout, &stderr, env)
 	if code != 1 {

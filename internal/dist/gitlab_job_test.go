@@ -14,6 +14,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/goproxytest"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
 // TestGitLabMergeRequestJob runs the include's job script, with its default
@@ -62,13 +64,16 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
+	homeVars, err := testenv.HomeVars(home)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gocache, _ := exec.Command("go", "env", "GOCACHE").Output()
-	env := []string{
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"GOCACHE=" + strings.TrimSpace(string(gocache)),
-		"GOPROXY=" + srv.URL,
+	env := append(homeVars,
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
+		"GOCACHE="+strings.TrimSpace(string(gocache)),
+		"GOPROXY="+srv.URL,
 		"GONOSUMDB=example.com",
 		"GOFLAGS=-mod=mod",
 		"GOTOOLCHAIN=local",
@@ -76,7 +81,7 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 		"GITLAB_CI=true",
 		"CI_SERVER_URL=http://127.0.0.1:9",
 		"CI_API_V4_URL=http://127.0.0.1:9/api/v4",
-		"CI_PROJECT_DIR=" + project,
+		"CI_PROJECT_DIR="+project,
 		"CI_PROJECT_ID=42",
 		"CI_PROJECT_PATH=acme/monorepo",
 		"CI_PIPELINE_SOURCE=merge_request_event",
@@ -88,7 +93,7 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 		"CI_COMMIT_REF_SLUG=feature",
 		"CI_DEFAULT_BRANCH=main",
 		"CI_JOB_NAME=modhygiene",
-	}
+	)
 	// The job's variables, expanded as the runner does.
 	lookup := func(name string) string {
 		for _, kv := range env {

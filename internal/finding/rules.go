@@ -16,6 +16,9 @@ type Rule struct {
 
 // Rules is the catalogue of every rule, in ID order.
 var Rules = []Rule{
+	{ID: FailedRule, Name: "failed", Default: Error,
+		Short: "a stage could not do its work for a module",
+		Help:  "tidy, check or vuln could not run for the module: the go command failed (a module the proxy refuses, a private module without credentials, a broken go.mod, no Go). The message carries the go command's reason. The run exits 3 whatever --fail-on says, because its verdict on this module is unknown: fix the cause and run again."},
 	{ID: "MH001", Name: "untidy", Default: Error,
 		Short: "go mod tidy would change go.mod or go.sum",
 		Help:  "The module's go.mod or go.sum is not what `go mod tidy` would write: a requirement is missing or unused, or go.sum lacks or has extra checksums. Run `go mod tidy` in the module directory (or `modhygiene tidy --fix`) and commit the result."},
@@ -47,6 +50,17 @@ var Rules = []Rule{
 		Short: "a known vulnerability reaches the code",
 		Help:  "A required module version has a known vulnerability. Upgrade to the fixed version named in the finding."},
 }
+
+// FailedRule is the ID of the findings that record a failure of the tool
+// rather than a problem of the repository: a stage that could not run for a
+// module. Such a finding makes the run fail with exit code 3, and every
+// reporter shows it (an error annotation, "Failed" in the job summary and
+// the merge-request note, a blocker in Code Quality).
+const FailedRule = "MH000"
+
+// IsFailure reports whether f records a failure of the tool (rule
+// FailedRule), not a problem in the repository.
+func (f *Finding) IsFailure() bool { return f.Rule == FailedRule }
 
 // Lookup returns the rule with the given ID.
 func Lookup(id string) (Rule, bool) {

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
 // Prefix is the path prefix of the generated modules. Tests set GONOSUMDB
@@ -129,12 +131,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // GoEnv returns KEY=value overrides that make the go command hermetic for
 // the generated modules: a module cache and GOPATH below tmp, no go env
 // file, no workspace, the local toolchain, GONOSUMDB for Prefix only, and
-// no private or insecure patterns.
+// no private or insecure patterns, and a home directory below tmp with the
+// go command's telemetry off (see testenv.HomeVars).
 func GoEnv(tmp string) []string {
-	return []string{
+	home, err := testenv.HomeVars(tmp)
+	if err != nil {
+		panic(err) // tmp is a fresh test directory
+	}
+	return append([]string{
 		"GOENV=off", "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod -modcacherw",
 		"GOPATH=" + filepath.Join(tmp, "gopath"), "GOMODCACHE=" + filepath.Join(tmp, "modcache"),
 		"GOPRIVATE=", "GONOPROXY=", "GOINSECURE=", "GONOSUMDB=" + Prefix,
-		"GOPROXY=off", "HOME=" + tmp,
-	}
+		"GOPROXY=off",
+	}, home...)
 }
