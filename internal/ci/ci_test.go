@@ -234,7 +234,7 @@ diff --git "a/sp ace/go.mod" "b/sp ace/go.mod"
 	}
 }
 
-func TestFindReview(t *testing.T) {
+func TestReview(t *testing.T) {
 	payload := `{"action":"synchronize","number":7,"pull_request":{"number":7,"base":{"sha":"aaa","repo":{"full_name":"o/r"}},"head":{"sha":"bbb","repo":{"full_name":"fork/r"}}}}`
 	read := func(p string) ([]byte, error) {
 		if p == "/ev.json" {
@@ -242,27 +242,27 @@ func TestFindReview(t *testing.T) {
 		}
 		return []byte(`{"ref":"refs/heads/main"}`), nil
 	}
-	r, err := FindReview(GitHub, envFunc("GITHUB_EVENT_PATH", "/ev.json"), read)
+	r, err := Read(envFunc("GITHUB_ACTIONS", "true", "GITHUB_EVENT_PATH", "/ev.json")).Review(read)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(&Review{Number: 7, BaseSHA: "aaa", HeadSHA: "bbb", Fork: true}, r); diff != "" {
 		t.Errorf("github review (-want +got):\n%s", diff)
 	}
-	if r, err := FindReview(GitHub, envFunc("GITHUB_EVENT_PATH", "/push.json"), read); r != nil || err != nil {
+	if r, err := Read(envFunc("GITHUB_ACTIONS", "true", "GITHUB_EVENT_PATH", "/push.json")).Review(read); r != nil || err != nil {
 		t.Errorf("push event: %v, %v", r, err)
 	}
-	r, err = FindReview(GitLab, envFunc("CI_MERGE_REQUEST_IID", "3", "CI_MERGE_REQUEST_DIFF_BASE_SHA", "base", "CI_COMMIT_SHA", "head"), read)
+	r, err = Read(envFunc("GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "3", "CI_MERGE_REQUEST_DIFF_BASE_SHA", "base", "CI_COMMIT_SHA", "head")).Review(read)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(&Review{Number: 3, BaseSHA: "base", HeadSHA: "head"}, r); diff != "" {
 		t.Errorf("gitlab review (-want +got):\n%s", diff)
 	}
-	if r, _ := FindReview(GitLab, envFunc(), read); r != nil {
+	if r, _ := Read(envFunc("GITLAB_CI", "true")).Review(read); r != nil {
 		t.Errorf("branch pipeline: %v", r)
 	}
-	if _, err := FindReview(GitLab, envFunc("CI_MERGE_REQUEST_IID", "x"), read); err == nil {
+	if _, err := Read(envFunc("GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "x")).Review(read); err == nil {
 		t.Error("bad IID accepted")
 	}
 }
@@ -297,5 +297,44 @@ func TestDefaultReporters(t *testing.T) {
 		if r := DefaultReporters(p); r != (Reporters{}) {
 			t.Errorf("%v: %+v", p, r)
 		}
+	}
+}
+
+func TestEnvPolicy(t *testing.T) {
+	gh := func(kv ...string) *Env { return ReadEnviron(append([]string{"GITHUB_ACTIONS=true"}, kv...)) }
+	for _, tc := range []struct {
+		env                    *Env
+		onPR                   bool
+		restore, save, trusted bool
+	}{
+		{gh("GITHUB_EVENT_NAME=push"), false, true, true, true},
+		{gh("GITHUB_EVENT_NAME=pull_request"), false, true, false, false},
+		{gh("GITHUB_EVENT_NAME=pull_request"), true, true, true, false},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=read"), false, true, false, true},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=write-only"), false, false, true, true},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=none"), false, false, false, true},
+		{gh("GITHUB_EVENT_NAME=issue_comment"), false, true, false, false},
+		{ReadEnviron([]string{"GITLAB_CI=true"}), false, true, true, false},
+		{ReadEnviron([]string{"GITLAB_CI=true", "CI_COMMIT_REF_PROTECTED=true"}), false, true, true, true},
+		{ReadEnviron(nil), false, true, true, true},
+	} {
+		r, _ := tc.env.RestoreAllowed()
+		s, _ := tc.env.SaveAllowed(tc.onPR)
+		if r != tc.restore || s != tc.save || tc.env.TrustedRef() != tc.trusted {
+			t.Errorf("%+v onPR=%v: restore=%v save=%v trusted=%v, want %v %v %v", tc.env.GitHub, tc.onPR, r, s, tc.env.TrustedRef(), tc.restore, tc.save, tc.trusted)
+		}
+	}
+}
+
+func TestInputs(t *testing.T) {
+	e := ReadEnviron([]string{"GITHUB_ACTIONS=true", "INPUT_FAIL-ON= error ", "INPUT_WORKING-DIRECTORY=svc"})
+	if got := e.Input("fail-on"); got != "error" {
+		t.Errorf("fail-on = %q", got)
+	}
+	if got := e.Input("working-directory"); got != "svc" {
+		t.Errorf("working-directory = %q", got)
+	}
+	if got := ReadEnviron(nil).Input("fail-on"); got != "" {
+		t.Errorf("an input that is not set: %q", got)
 	}
 }

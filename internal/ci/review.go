@@ -58,25 +58,24 @@ func ParseGitHubEvent(data []byte) (*Review, error) {
 	return r, nil
 }
 
-// FindReview returns the pull or merge request of the current run, or nil
+// Review returns the pull or merge request of the current run, or nil
 // when there is none. On GitHub it reads the event payload named by
 // GITHUB_EVENT_PATH through readFile; on GitLab it reads the merge request
 // pipeline's variables (CI_MERGE_REQUEST_IID, CI_MERGE_REQUEST_DIFF_BASE_SHA,
 // CI_COMMIT_SHA).
-func FindReview(p Platform, getenv func(string) string, readFile func(string) ([]byte, error)) (*Review, error) {
-	switch p {
+func (e *Env) Review(readFile func(string) ([]byte, error)) (*Review, error) {
+	switch e.Platform {
 	case GitHub:
-		path := getenv("GITHUB_EVENT_PATH")
-		if path == "" {
+		if e.GitHub.EventPath == "" {
 			return nil, nil
 		}
-		data, err := readFile(path)
+		data, err := readFile(e.GitHub.EventPath)
 		if err != nil {
 			return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
 		}
 		return ParseGitHubEvent(data)
 	case GitLab:
-		iid := getenv("CI_MERGE_REQUEST_IID")
+		iid := e.GitLab.MergeRequestIID
 		if iid == "" {
 			return nil, nil
 		}
@@ -84,7 +83,7 @@ func FindReview(p Platform, getenv func(string) string, readFile func(string) ([
 		if err != nil || n <= 0 {
 			return nil, fmt.Errorf("CI_MERGE_REQUEST_IID=%q is not a merge request number", iid)
 		}
-		return &Review{Number: n, BaseSHA: getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"), HeadSHA: getenv("CI_COMMIT_SHA")}, nil
+		return &Review{Number: n, BaseSHA: e.GitLab.DiffBaseSHA, HeadSHA: e.GitLab.CommitSHA}, nil
 	}
 	return nil, nil
 }

@@ -1,5 +1,7 @@
-// Package cli is modhygiene's command line: commands, flags and the wiring
-// between the stages. It is the only package that knows every other one.
+// Package cli is modhygiene's command line: commands, flags, the settings
+// they resolve, and the wiring of the stages (package stage) to the
+// reporters (package report). It is the only package that knows every
+// other one, and it does no stage's work itself.
 package cli
 
 import (
@@ -7,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
@@ -20,39 +22,47 @@ import (
 // When empty, the module version from the build info is used.
 var Version = ""
 
-// app is one invocation: its streams, environment and working directory.
-// Nothing below the cli package reads the process environment; it gets what
-// it needs from here.
+// Invocation is one run of modhygiene: its arguments (without the program
+// name), streams, environment and working directory.
+type Invocation struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Env is the whole environment, as KEY=value.
+	Env []string
+	// Dir is the working directory relative paths are resolved against.
+	Dir string
+}
+
+// app is one invocation being run. Nothing below the cli package reads the
+// process environment; it gets what it needs from here.
 type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	env    []string
 	cwd    string
-	// live is set while a live progress line is on stderr.
-	live bool
+	// ci is what the runner's variables say, read once.
+	ci *ci.Env
 }
 
 // getenv returns the value of name in the invocation's environment.
 func (a *app) getenv(name string) string { return gocmd.Lookup(a.env, name) }
 
-// goRunner returns a runner for the go command with the invocation's environment.
-func (a *app) goRunner() *gocmd.Runner { return &gocmd.Runner{Env: a.env} }
-
-// Main runs modhygiene with args (without the program name) and returns the
-// process exit code.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
-	cwd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintf(stderr, "modhygiene: %v\n", err)
-		return exitcode.Failure
-	}
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: env, cwd: cwd}
+// Main runs modhygiene and returns the process exit code. Several calls may
+// run at once: each builds its own commands, flags and settings.
+func Main(ctx context.Context, inv Invocation) int {
+	a := &app{stdin: inv.Stdin, stdout: inv.Stdout, stderr: inv.Stderr, env: inv.Env, cwd: inv.Dir,
+		ci: ci.ReadEnviron(inv.Env)}
 	a.maskSecrets() // before anything can print a token
-	err = a.dispatch(ctx, args)
+	err := a.dispatch(ctx, inv.Args)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
+		err = exitcode.FailureError(fmt.Errorf("interrupted: %w", context.Cause(ctx)))
+	}
 	code := exitcode.Of(err)
 	if err != nil && !errors.Is(err, errSilent) {
-		fmt.Fprintf(stderr, "modhygiene: %v\n", err)
+		fmt.Fprintf(a.stderr, "modhygiene: %s\n", err)
 	}
 	return code
 }
@@ -76,7 +86,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "--version", "-version":
 		name = "version"
 	}
-	cmd := lookup(name)
+	cmd := a.lookup(name)
 	if cmd == nil {
 		return exitcode.UsageError(fmt.Errorf("unknown command %q; run 'modhygiene help' for the list", name))
 	}
@@ -87,7 +97,7 @@ func (a *app) printUsage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("modhygiene keeps Go module dependencies fast to fetch and healthy.\n\n")
 	b.WriteString("Usage:\n\n\tmodhygiene <command> [flags] [arguments]\n\nCommands:\n\n")
-	for _, c := range commands() {
+	for _, c := range a.commands() {
 		fmt.Fprintf(&b, "\t%-10s %s\n", c.name, c.short)
 	}
 	b.WriteString("\nRun 'modhygiene <command> --help' for a command's flags.\n")
@@ -105,8 +115,26 @@ func version() string {
 	return "devel"
 }
 
-func init() {
-	register(&command{
+// commands returns every top-level command, sorted by name, with fresh
+// flag values.
+func (a *app) commands() []*command {
+	return []*command{
+		cacheCommand(), checkCommand(), helpCommand(), mirrorsCommand(), reportCommand(),
+		runCommand(), tidyCommand(), versionCommand(), vulnCommand(),
+	}
+}
+
+func (a *app) lookup(name string) *command {
+	for _, c := range a.commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func versionCommand() *command {
+	return &command{
 		name:  "version",
 		short: "print the version of modhygiene",
 		usage: "version",
@@ -114,8 +142,11 @@ func init() {
 			fmt.Fprintf(a.stdout, "modhygiene %s\n", version())
 			return nil
 		},
-	})
-	register(&command{
+	}
+}
+
+func helpCommand() *command {
+	return &command{
 		name:  "help",
 		short: "show help for modhygiene or a command",
 		usage: "help [command]",
@@ -124,11 +155,23 @@ func init() {
 				a.printUsage(a.stdout)
 				return nil
 			}
-			c := lookup(args[0])
+			c := a.lookup(args[0])
 			if c == nil {
 				return exitcode.UsageError(fmt.Errorf("unknown command %q", args[0]))
 			}
 			return c.execute(ctx, a, append(args[1:], "--help"))
 		},
-	})
+	}
+}
+
+// maskSecrets asks the GitHub runner to mask the secrets of the
+// environment (tokens, passwords, secret keys, credentials in GOPROXY) before
+// anything can print them; the runner masks its own ACTIONS_* tokens.
+func (a *app) maskSecrets() {
+	if a.ci.Platform != ci.GitHub {
+		return
+	}
+	for _, s := range ci.SecretValues(a.env) {
+		ci.Mask(a.stderr, s)
+	}
 }

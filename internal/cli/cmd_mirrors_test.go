@@ -40,10 +40,10 @@ func TestMirrorsExportDrivesGoModDownload(t *testing.T) {
 	env = gocmd.Merge(env, []string{"GITHUB_ACTIONS=", "GITLAB_CI=", "NO_COLOR=1", "GOSUMDB=off"})
 	dotenv := filepath.Join(t.TempDir(), "mirrors.env")
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"mirrors", "--dir", root,
+	code := Main(context.Background(), Invocation{Args: []string{"mirrors", "--dir", root,
 		"--candidates", hangSrv.URL + "," + slowSrv.URL + "," + fastSrv.URL, "--timeout", "1s",
 		"--export", "gitlab", "--dotenv", dotenv, "--direct=false", "--ci-report", "off", "--fail-on", "never"},
-		nil, &stdout, &stderr, env)
+		Stdout: &stdout, Stderr: &stderr, Env: env, Dir: t.TempDir()})
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}

@@ -11,14 +11,12 @@ import (
 	"github.com/modhygiene/modhygiene/internal/report"
 )
 
-type reportCmdFlags struct {
-	from   string
-	report reportFlags
-}
-
-func init() {
-	var f reportCmdFlags
-	register(&command{
+func reportCommand() *command {
+	var (
+		from string
+		rf   reportFlags
+	)
+	return &command{
 		name:  "report",
 		short: "render a saved JSON run in another format, or to the CI platform",
 		usage: "report --from FILE [--format text|json|sarif|codequality] [--sarif FILE] [--codequality FILE] [--fail-on LEVEL] [--baseline FILE]",
@@ -31,41 +29,41 @@ comes out byte for byte as the original run would have written it.
 
 The exit code follows --fail-on and --baseline, as for the command that made
 the run: 0 clean, 1 new findings at or above --fail-on, 2 a usage error or an
-unreadable stream.`,
+unreadable stream, 3 the run recorded a failure (an MH000 finding).`,
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&f.from, "from", "", "the saved JSON stream to render (`FILE`, or - for standard input)")
-			f.report.define(fs)
+			fs.StringVar(&from, "from", "", "the saved JSON stream to render (`FILE`, or - for standard input)")
+			rf.define(fs)
 		},
-		run: func(ctx context.Context, a *app, args []string) error { return runReport(ctx, a, &f, args) },
-	})
+		run: func(ctx context.Context, a *app, args []string) error {
+			if err := noArgs("report", args, "; run 'modhygiene report --help'"); err != nil {
+				return err
+			}
+			return a.replay(from, &rf)
+		},
+	}
 }
 
-func runReport(ctx context.Context, a *app, f *reportCmdFlags, args []string) error {
-	if len(args) > 0 {
-		return exitcode.UsageError(fmt.Errorf("report: unexpected argument %q; run 'modhygiene report --help'", args[0]))
+func (a *app) replay(from string, rf *reportFlags) error {
+	rp, err := rf.resolve()
+	if err != nil {
+		return err
 	}
-	if f.from == "" {
+	if from == "" {
 		return exitcode.UsageError(fmt.Errorf("report: --from FILE is required; run 'modhygiene report --help'"))
 	}
 	var r io.Reader = a.stdin
 	name := "standard input"
-	if f.from != "-" {
-		file, err := os.Open(f.from)
+	if from != "-" {
+		file, err := os.Open(from)
 		if err != nil {
 			return exitcode.UsageError(fmt.Errorf("report: %w", err))
 		}
 		defer file.Close()
-		r, name = file, f.from
+		r, name = file, from
 	}
 	run, err := report.ReadJSON(r)
 	if err != nil {
 		return exitcode.UsageError(fmt.Errorf("report --from %s: %w", name, err))
 	}
-	return a.emit(&f.report, &outcome{
-		command:  run.Header.Command,
-		header:   run.Header,
-		stages:   run.Stages,
-		findings: run.Findings,
-		replay:   true,
-	})
+	return a.emit(rp, &outcome{header: run.Header, stages: run.Stages, findings: run.Findings, replay: true})
 }

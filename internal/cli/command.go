@@ -6,13 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 )
 
-// command is one modhygiene command, or a subcommand of one.
+// command is one modhygiene command, or a subcommand of one. Commands are
+// built anew for each invocation, with their flag values, so that nothing
+// is shared between two invocations in one process.
 type command struct {
 	// name is the word that selects the command.
 	name string
@@ -24,34 +25,16 @@ type command struct {
 	long string
 	// flags defines the command's flags on fs.
 	flags func(fs *flag.FlagSet)
-	// run runs the command with its positional arguments.
+	// run runs the command with its positional arguments and its parsed
+	// flag set.
 	run func(ctx context.Context, a *app, args []string) error
 	// subs are subcommands (cache key, cache save, ...); a command with
 	// subcommands and no run needs one.
 	subs []*command
-}
-
-var registry = map[string]*command{}
-
-// register adds c to the top-level commands. Each command file calls it
-// from init.
-func register(c *command) {
-	if _, dup := registry[c.name]; dup {
-		panic("cli: command registered twice: " + c.name)
-	}
-	registry[c.name] = c
-}
-
-func lookup(name string) *command { return registry[name] }
-
-// commands returns the top-level commands sorted by name.
-func commands() []*command {
-	var cs []*command
-	for _, c := range registry {
-		cs = append(cs, c)
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
-	return cs
+	// set records the flags given on the command line, by name, once
+	// parsed; values holds every flag's value as a string.
+	set    map[string]bool
+	values map[string]string
 }
 
 func (c *command) execute(ctx context.Context, a *app, args []string) error {
@@ -82,6 +65,9 @@ func (c *command) execute(ctx context.Context, a *app, args []string) error {
 		c.printHelp(a.stderr, fs)
 		return silent(exitcode.Usage)
 	}
+	c.set, c.values = map[string]bool{}, map[string]string{}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) { c.values[f.Name] = f.Value.String() })
 	return c.run(ctx, a, pos)
 }
 
@@ -139,4 +125,12 @@ func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
 		fs.SetOutput(io.Discard)
 	}
 	io.WriteString(w, b.String())
+}
+
+// noArgs refuses positional arguments for a command that takes none.
+func noArgs(name string, args []string, hint string) error {
+	if len(args) > 0 {
+		return exitcode.UsageError(fmt.Errorf("%s: unexpected argument %q%s", name, args[0], hint))
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
@@ -25,7 +26,6 @@ func TestREADMEExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmdLine, want := readmeExample(t, string(data))
-	t.Chdir(root)
 	home := t.TempDir()
 	homeVars, err := testenv.HomeVars(home)
 	if err != nil {
@@ -37,7 +37,7 @@ func TestREADMEExample(t *testing.T) {
 		"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=http://127.0.0.1:9/unreachable", "NO_COLOR=1",
 	)
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), strings.Fields(cmdLine)[1:], nil, &stdout, &stderr, env)
+	code := Main(context.Background(), Invocation{Args: strings.Fields(cmdLine)[1:], Stdout: &stdout, Stderr: &stderr, Env: env, Dir: root})
 	if code != 1 {
 		t.Errorf("exit code %d, want 1 (findings)\nstderr:\n%s", code, stderr.String())
 	}
@@ -66,8 +66,8 @@ func readmeExample(t *testing.T, readme string) (cmd, output string) {
 }
 
 func goEnvValue(t *testing.T, name string) string {
-	a := &app{env: os.Environ()}
-	v, err := a.goRunner().GoEnv(context.Background(), "", name)
+	r := &gocmd.Runner{Env: os.Environ()}
+	v, err := r.GoEnv(context.Background(), "", name)
 	if err != nil {
 		t.Fatal(err)
 	}

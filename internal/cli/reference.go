@@ -11,7 +11,7 @@ import (
 // "Commands and flags" section of the README (kept in step by a test).
 func reference() string {
 	var b strings.Builder
-	for _, c := range commands() {
+	for _, c := range (&app{}).commands() {
 		writeReference(&b, c, "")
 	}
 	return b.String()

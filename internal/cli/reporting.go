@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
-	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/report/github"
 	"github.com/modhygiene/modhygiene/internal/report/gitlab"
+	"github.com/modhygiene/modhygiene/internal/stage"
 )
 
-// reportFlags are the flags shared by every command that produces findings.
+// reportFlags are the flags of every command that produces findings.
 type reportFlags struct {
 	format          string
 	jsonFile        string
@@ -46,40 +46,63 @@ func (r *reportFlags) define(fs *flag.FlagSet) {
 // unless --codequality names another file.
 const defaultCodeQualityFile = "gl-code-quality-report.json"
 
+// reporting is the report settings, resolved and checked once, before any
+// stage runs.
+type reporting struct {
+	flags  reportFlags
+	failOn report.FailOn
+	// ci says whether the CI platform's reporters run.
+	ci bool
+}
+
+// resolve checks the report flags; problems are usage errors.
+func (r *reportFlags) resolve() (*reporting, error) {
+	failOn, err := report.ParseFailOn(r.failOn)
+	if err != nil {
+		return nil, exitcode.UsageError(err)
+	}
+	if r.ciReport != "auto" && r.ciReport != "off" {
+		return nil, exitcode.UsageError(fmt.Errorf("--ci-report %q: want auto or off", r.ciReport))
+	}
+	if _, err := report.New(r.format, io.Discard, report.Options{}); err != nil {
+		return nil, exitcode.UsageError(err)
+	}
+	return &reporting{flags: *r, failOn: failOn, ci: r.ciReport == "auto"}, nil
+}
+
 // outcome is what a command produced, ready to be reported.
 type outcome struct {
-	command  string
 	header   report.Header
 	stages   []report.Stage
 	findings []finding.Finding
-	// config, when set, applies severities and ignores.
-	config *config.File
-	// replay marks a saved run (modhygiene report --from): its header and
-	// findings are rendered as they are, so that every format reproduces.
+	// replay marks a saved run (modhygiene report --from): its header is
+	// rendered as it is, so that every format reproduces.
 	replay bool
+	// stdout receives the format; nil means the invocation's stdout.
+	stdout io.Writer
+	// annotations receives GitHub's workflow commands; nil means stderr.
+	annotations io.Writer
+	// after, when set, is called with the stages' outcome before it is
+	// reported.
+	after func(*stage.Outcome)
+	// sayFailed ends a failed run with one line naming the failed stages.
+	sayFailed bool
 }
 
-// emit applies the configuration and baseline to the findings, computes the
-// verdict once, renders the run in every requested format and to the CI
-// platform, and returns the verdict as an error with exit code 1 when new
-// findings reach --fail-on.
-func (a *app) emit(rf *reportFlags, out *outcome) error {
-	failOn, err := report.ParseFailOn(rf.failOn)
-	if err != nil {
-		return exitcode.UsageError(err)
-	}
-	if rf.ciReport != "" && rf.ciReport != "auto" && rf.ciReport != "off" {
-		return exitcode.UsageError(fmt.Errorf("--ci-report %q: want auto or off", rf.ciReport))
-	}
+// emit marks the baseline's findings, computes the verdict once, renders
+// the run in every requested format and to the CI platform, and returns
+// the verdict as an error: exit 3 when a stage failed, 1 when new findings
+// reach --fail-on.
+func (a *app) emit(rp *reporting, out *outcome) error {
 	fs := out.findings
-	if !out.replay {
-		fs = out.config.Apply(fs, time.Now())
+	if out.replay {
+		// A stream from another version may lack names or fingerprints.
+		for i := range fs {
+			fs[i].Normalize()
+		}
 	}
-	for i := range fs {
-		fs[i].Normalize()
-	}
-	if rf.baseline != "" {
-		if err := markBaseline(rf.baseline, fs); err != nil {
+	if rp.flags.baseline != "" {
+		if err := markBaseline(rp.flags.baseline, fs); err != nil {
 			return err
 		}
 	}
@@ -87,12 +110,15 @@ func (a *app) emit(rf *reportFlags, out *outcome) error {
 	if !out.replay {
 		run.Header.Protocol, run.Header.Tool, run.Header.Version = report.Protocol, "modhygiene", version()
 	}
-	if run.Header.Command == "" {
-		run.Header.Command = out.command
-	}
-	verdict := report.Verdict(fs, failOn)
-	if err := a.render(rf, run, verdict, failOn); err != nil {
+	verdict := report.Verdict(fs, rp.failOn)
+	if err := a.render(rp, out, run, verdict); err != nil {
 		return err
+	}
+	if names := failed(out.stages, fs); len(names) > 0 {
+		if out.sayFailed {
+			fmt.Fprintf(a.stderr, "modhygiene: %s: failed %s: %s (see above)\n", run.Header.Command, plural(len(names), "stage", "stages"), strings.Join(names, ", "))
+		}
+		return silent(exitcode.Failure)
 	}
 	if verdict.Fails() {
 		return silent(exitcode.Findings)
@@ -100,25 +126,52 @@ func (a *app) emit(rf *reportFlags, out *outcome) error {
 	return nil
 }
 
+// failed names the stages that failed, or that a finding records a
+// failure of.
+func failed(stages []report.Stage, fs []finding.Finding) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	for _, s := range stages {
+		if s.Status == "failed" {
+			add(s.Name)
+		}
+	}
+	for i := range fs {
+		if fs[i].IsFailure() {
+			add(fs[i].Subject)
+		}
+	}
+	return names
+}
+
 // render sends run to the format on stdout, the files named by flags and,
 // unless --ci-report off, the CI platform's reporters.
-func (a *app) render(rf *reportFlags, run *report.Run, verdict report.Counts, failOn report.FailOn) error {
-	h, err := report.New(rf.format, a.stdout, report.Options{Color: a.color(), ToolVersion: version()})
+func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict report.Counts) error {
+	stdout := out.stdout
+	if stdout == nil {
+		stdout = a.stdout
+	}
+	h, err := report.New(rp.flags.format, stdout, report.Options{Color: ci.Color(stdout, a.getenv), ToolVersion: version()})
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
 	var files outFiles
 	defer files.closeAll()
-	platform := ci.Local
-	if rf.ciReport != "off" {
-		platform = ci.Detect(a.getenv)
+	use := ci.Reporters{}
+	if rp.ci {
+		use = ci.DefaultReporters(a.ci.Platform)
 	}
-	use := ci.DefaultReporters(platform)
-	hs, err := a.fileHandlers(rf, use, &files)
+	hs, err := a.fileHandlers(rp, use, &files)
 	if err != nil {
 		return err
 	}
-	soft := a.ciHandlers(run, platform, use, verdict, failOn, &files)
+	soft := a.ciHandlers(out, run, use, verdict, rp.failOn, &files)
 	if err := report.Replay(run, append(report.Fanout{h}, hs...)); err != nil {
 		return exitcode.FailureError(err)
 	}
@@ -188,11 +241,11 @@ func (o *outFiles) closeAll() {
 
 // fileHandlers opens the report files: --json, --sarif and the Code
 // Quality file (--codequality, or its default on GitLab).
-func (a *app) fileHandlers(rf *reportFlags, use ci.Reporters, files *outFiles) ([]report.Handler, error) {
-	cq := rf.codequalityFile
+func (a *app) fileHandlers(rp *reporting, use ci.Reporters, files *outFiles) ([]report.Handler, error) {
+	cq := rp.flags.codequalityFile
 	if cq == "" && use.CodeQuality {
 		cq = defaultCodeQualityFile
-		if d := a.getenv("CI_PROJECT_DIR"); d != "" {
+		if d := a.ci.GitLab.ProjectDir; d != "" {
 			cq = filepath.Join(d, cq)
 		}
 	}
@@ -201,8 +254,8 @@ func (a *app) fileHandlers(rf *reportFlags, use ci.Reporters, files *outFiles) (
 		path string
 		make func(io.Writer) report.Handler
 	}{
-		{rf.jsonFile, func(w io.Writer) report.Handler { return report.NewJSONHandler(w) }},
-		{rf.sarifFile, func(w io.Writer) report.Handler { return report.NewSARIFHandler(w, version()) }},
+		{rp.flags.jsonFile, func(w io.Writer) report.Handler { return report.NewJSONHandler(w) }},
+		{rp.flags.sarifFile, func(w io.Writer) report.Handler { return report.NewSARIFHandler(w, version()) }},
 		{cq, func(w io.Writer) report.Handler { return report.NewCodeQualityHandler(w) }},
 	} {
 		if out.path == "" {
@@ -220,19 +273,22 @@ func (a *app) fileHandlers(rf *reportFlags, use ci.Reporters, files *outFiles) (
 // ciHandlers returns the CI platform's reporters, whose failure is a
 // warning: GitHub's annotations, job summary and step outputs, GitLab's
 // merge-request note.
-func (a *app) ciHandlers(run *report.Run, platform ci.Platform, use ci.Reporters, verdict report.Counts, failOn report.FailOn, files *outFiles) []report.Handler {
+func (a *app) ciHandlers(out *outcome, run *report.Run, use ci.Reporters, verdict report.Counts, failOn report.FailOn, files *outFiles) []report.Handler {
 	var soft []report.Handler
 	var changed func(string, int) bool
-	if (platform == ci.GitHub || platform == ci.GitLab) && len(run.Findings) > 0 {
-		changed = a.changedLines(platform)
+	if (use.Annotations || use.Note) && len(run.Findings) > 0 {
+		changed = a.changedLines()
 	}
 	if use.Annotations || use.Summary || use.Outputs {
 		opt := github.Options{Changed: changed, Verdict: &verdict, FailOn: failOn}
 		if use.Annotations {
-			opt.Annotations = a.stderr
+			opt.Annotations = out.annotations
+			if opt.Annotations == nil {
+				opt.Annotations = a.stderr
+			}
 		}
-		opt.Summary = a.softFile(files, "GITHUB_STEP_SUMMARY", use.Summary, "job summary")
-		opt.Outputs = a.softFile(files, "GITHUB_OUTPUT", use.Outputs, "step outputs")
+		opt.Summary = a.softFile(files, a.ci.GitHub.SummaryFile, use.Summary, "job summary")
+		opt.Outputs = a.softFile(files, a.ci.GitHub.OutputFile, use.Outputs, "step outputs")
 		soft = append(soft, github.New(opt))
 	}
 	if use.Note {
@@ -243,14 +299,13 @@ func (a *app) ciHandlers(run *report.Run, platform ci.Platform, use ci.Reporters
 	return soft
 }
 
-// softFile opens the file named by the environment variable for appending
-// when want is set; a problem is a warning and gives no file.
-func (a *app) softFile(files *outFiles, variable string, want bool, what string) io.Writer {
-	p := a.getenv(variable)
-	if p == "" || !want {
+// softFile opens path for appending when want is set; a problem is a
+// warning and gives no file.
+func (a *app) softFile(files *outFiles, path string, want bool, what string) io.Writer {
+	if path == "" || !want {
 		return nil
 	}
-	f, err := files.create(p, true)
+	f, err := files.create(path, true)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "modhygiene: warning: %s: %v\n", what, err)
 		return nil
@@ -261,8 +316,8 @@ func (a *app) softFile(files *outFiles, variable string, want bool, what string)
 // changedLines returns which lines the pull or merge request changed, from
 // the event's base commit and one `git diff`, or nil outside a review or
 // when git cannot tell (with one log line).
-func (a *app) changedLines(p ci.Platform) func(string, int) bool {
-	rv, err := ci.FindReview(p, a.getenv, os.ReadFile)
+func (a *app) changedLines() func(string, int) bool {
+	rv, err := a.ci.Review(os.ReadFile)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
 		return nil
@@ -275,7 +330,7 @@ func (a *app) changedLines(p ci.Platform) func(string, int) bool {
 	c, err := ci.GitDiff(ctx, a.cwd, a.env, rv.BaseSHA)
 	if err != nil {
 		hint := ""
-		if p == ci.GitHub {
+		if a.ci.Platform == ci.GitHub {
 			hint = " (actions/checkout needs fetch-depth: 2 or more for the base commit)"
 		}
 		fmt.Fprintf(a.stderr, "modhygiene: changed lines unknown%s; findings keep their usual order: %v\n", hint, err)
@@ -287,43 +342,29 @@ func (a *app) changedLines(p ci.Platform) func(string, int) bool {
 // gitlabNote returns the merge-request note reporter, or nil with one log
 // line outside a merge request pipeline or without GITLAB_TOKEN.
 func (a *app) gitlabNote(changed func(string, int) bool, verdict *report.Counts, failOn report.FailOn) report.Handler {
-	iid := a.getenv("CI_MERGE_REQUEST_IID")
-	if iid == "" {
+	gl := &a.ci.GitLab
+	if gl.MergeRequestIID == "" {
 		fmt.Fprintln(a.stderr, "modhygiene: gitlab: not a merge request pipeline; no merge-request note")
 		return nil
 	}
-	token := a.getenv("GITLAB_TOKEN")
-	if token == "" {
+	if gl.Token == "" {
 		fmt.Fprintln(a.stderr, "modhygiene: gitlab: GITLAB_TOKEN is not set (a token with api scope); no merge-request note, the Code Quality report and this log have the findings")
 		return nil
 	}
-	n, err := strconv.ParseInt(iid, 10, 64)
-	api, project := a.getenv("CI_API_V4_URL"), a.getenv("CI_PROJECT_ID")
-	if err != nil || api == "" || project == "" {
+	n, err := strconv.ParseInt(gl.MergeRequestIID, 10, 64)
+	if err != nil || gl.APIURL == "" || gl.ProjectID == "" {
 		fmt.Fprintln(a.stderr, "modhygiene: gitlab: CI_MERGE_REQUEST_IID, CI_API_V4_URL or CI_PROJECT_ID is missing or invalid; no merge-request note")
 		return nil
 	}
-	client, err := gitlab.NewClient(api, token, &http.Client{Timeout: 30 * time.Second})
+	client, err := gitlab.NewClient(gl.APIURL, gl.Token, &http.Client{Timeout: 30 * time.Second})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "modhygiene: gitlab: %v; no merge-request note\n", err)
 		return nil
 	}
 	return gitlab.NewNoteReporter(context.Background(), gitlab.Options{
-		Client: client, Project: project, MergeRequest: n,
+		Client: client, Project: gl.ProjectID, MergeRequest: n,
 		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr,
 	})
-}
-
-// maskSecrets asks the GitHub runner to mask the secrets of the
-// environment (tokens, passwords, secret keys, credentials in GOPROXY) before
-// anything can print them; the runner masks its own ACTIONS_* tokens.
-func (a *app) maskSecrets() {
-	if ci.Detect(a.getenv) != ci.GitHub {
-		return
-	}
-	for _, s := range ci.SecretValues(a.env) {
-		ci.Mask(a.stderr, s)
-	}
 }
 
 func markBaseline(path string, fs []finding.Finding) error {
@@ -342,11 +383,7 @@ func markBaseline(path string, fs []finding.Finding) error {
 		seen[b.Fingerprint] = true
 	}
 	for i := range fs {
-		fs[i].Existing = seen[fs[i].Fingerprint]
+		fs[i].Existing = seen[fs[i].Fingerprint] && !fs[i].IsFailure()
 	}
 	return nil
 }
-
-// color reports whether text output may use colour: stdout is a terminal
-// and NO_COLOR is not set.
-func (a *app) color() bool { return ci.Color(a.stdout, a.getenv) }

@@ -3,9 +3,12 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/modhygiene/modhygiene/internal/config"
 )
 
 func TestParseInputBool(t *testing.T) {
@@ -51,7 +54,7 @@ func TestRuleSelection(t *testing.T) {
 		t.Errorf("ruleID(no-such-rule) = %q", got)
 	}
 	all := &runSettings{}
-	off := &runSettings{checksOff: true}
+	off := &runSettings{checkRules: map[string]bool{}}
 	some := &runSettings{checkRules: map[string]bool{"MH002": true}}
 	for _, tc := range []struct {
 		s    *runSettings
@@ -61,15 +64,13 @@ func TestRuleSelection(t *testing.T) {
 		{all, "MH009", true}, {off, "MH009", false}, {off, "MH001", true}, {off, "MH010", true},
 		{some, "MH002", true}, {some, "MH009", false}, {some, "MH001", true},
 	} {
-		if got := tc.s.ruleOn(tc.id); got != tc.want {
-			t.Errorf("ruleOn(%s) with %+v = %v, want %v", tc.id, tc.s, got, tc.want)
+		rules := tc.s.rules()
+		if got := rules == nil || rules[tc.id]; got != tc.want {
+			t.Errorf("rule %s with %+v kept = %v, want %v", tc.id, tc.s, got, tc.want)
 		}
 	}
-}
-
-func TestInputName(t *testing.T) {
-	if got := inputName("working-directory"); got != "INPUT_WORKING-DIRECTORY" {
-		t.Errorf("inputName = %q", got)
+	if !off.checksOff() || some.checksOff() || all.checksOff() {
+		t.Error("checksOff")
 	}
 }
 
@@ -90,7 +91,7 @@ func TestActionInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, in := range action.Inputs {
-		k, ok := lookupRunKey(name)
+		k, ok := runKeyNamed(name)
 		if !ok {
 			t.Errorf("action.yml input %q is not a setting of run", name)
 			continue
@@ -102,6 +103,22 @@ func TestActionInputs(t *testing.T) {
 	for _, k := range runKeys {
 		if _, ok := action.Inputs[k.name]; !ok && k.action != "" {
 			t.Errorf("runKeys %q has an action default but action.yml has no such input", k.name)
+		}
+	}
+}
+
+// TestRunKeysInFile keeps the run: keys the configuration file accepts in
+// step with the settings of run.
+func TestRunKeysInFile(t *testing.T) {
+	for _, name := range config.RunKeys {
+		if _, ok := runKeyNamed(name); !ok {
+			t.Errorf("config.RunKeys has %q, which is not a setting of run", name)
+		}
+	}
+	for _, k := range runKeys {
+		inFile := slices.Contains(config.RunKeys, k.name)
+		if inFile == (k.name == "working-directory" || k.name == "config") {
+			t.Errorf("setting %q: in the file's run: map = %v", k.name, inFile)
 		}
 	}
 }

@@ -20,6 +20,12 @@ func (f *File) Apply(fs []finding.Finding, now time.Time) []finding.Finding {
 	var out []finding.Finding
 	expired := map[int]string{} // ignore index -> rule of the first finding it matched
 	for _, fd := range fs {
+		if fd.IsFailure() {
+			// A failure is never configured away: the run's verdict on
+			// the module is unknown.
+			out = append(out, fd)
+			continue
+		}
 		sev := strings.ToLower(f.Rules[fd.Rule])
 		if sev == "off" {
 			continue
@@ -80,14 +86,22 @@ func (f *File) expiredFinding(ig *Ignore, matched string) finding.Finding {
 		Rule:     ig.Rule,
 		Severity: finding.Warning,
 		Message:  fmt.Sprintf("ignore of %s expired on %s (reason was: %s); the finding is reported again", what, ig.Expires, ig.Reason),
-		File:     FileName,
+		File:     f.rel(),
 		Line:     ig.Line,
 		Subject:  "expired-ignore:" + what,
-		Fix:      fmt.Sprintf("renew or remove the ignore entry at %s:%d", FileName, ig.Line),
+		Fix:      fmt.Sprintf("renew or remove the ignore entry at %s:%d", f.rel(), ig.Line),
 	}
 	if fd.Rule == "" {
 		fd.Rule = matched
 	}
 	fd.Normalize()
 	return fd
+}
+
+// rel is the file's repository-relative path for findings.
+func (f *File) rel() string {
+	if f.Rel != "" {
+		return f.Rel
+	}
+	return FileName
 }

@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/modhygiene/modhygiene/internal/finding"
 )
 
 // FileName is the name of the configuration file at the repository root.
@@ -24,6 +28,9 @@ const FileName = ".modhygiene.yaml"
 type File struct {
 	// Path is where the file was read from ("" when there is none).
 	Path string `yaml:"-"`
+	// Rel is Path relative to the repository root, with forward slashes,
+	// for findings about the file; "" means FileName.
+	Rel string `yaml:"-"`
 	// Rules sets a rule's severity ("info", "warning", "error") or turns it
 	// off ("off"), by rule ID.
 	Rules map[string]string `yaml:"rules"`
@@ -75,10 +82,20 @@ type Family struct {
 	// Modules are exact member paths.
 	Modules []string `yaml:"modules"`
 	// Match says how versions of members correspond: "exact" (the same
-	// version, the default), "minor" (same major.minor), or "k8s" (v0.X
-	// beside v1.X staging modules... see the check package).
+	// version, the default), "minor" (same major.minor), "k8s" (staging
+	// modules v0.X.Y beside k8s.io/kubernetes v1.X.Y), "stable" (v1 members
+	// share one version, v0 members are numbered apart and left out) or
+	// "independent" (versioned per module: never a family, whatever the
+	// requirements suggest). See docs/check.md.
 	Match string `yaml:"match"`
 }
+
+// Matches are the values of Family.Match.
+var Matches = []string{"exact", "minor", "k8s", "stable", "independent"}
+
+// RunKeys are the keys of the run: map: the settings of `modhygiene run`
+// that the file may set, named as the GitHub Action's inputs.
+var RunKeys = []string{"mirrors", "cache", "build-cache", "tidy", "checks", "vuln", "vuln-db", "fail-on", "sarif"}
 
 // Error is a problem in the configuration file, with its position.
 type Error struct {
@@ -149,42 +166,123 @@ func yamlError(name string, err error) error {
 	return &Error{File: name, Line: line, Msg: msg}
 }
 
-var ruleIDRE = regexp.MustCompile(`^MH\d{3}$`)
-
 func (f *File) validate(root *yaml.Node) error {
-	for id, sev := range f.Rules {
-		line := keyLine(root, "rules", id)
-		if !ruleIDRE.MatchString(id) {
-			return &Error{f.Path, line, fmt.Sprintf("rules: unknown rule ID %q (want MH001 to MH010)", id)}
-		}
-		switch strings.ToLower(sev) {
-		case "info", "warning", "error", "off":
-		default:
-			return &Error{f.Path, line, fmt.Sprintf("rules: %s: severity %q: want info, warning, error or off", id, sev)}
-		}
-	}
-	items := seqItems(root, "ignore")
-	for i := range f.Ignore {
-		ig := &f.Ignore[i]
-		if i < len(items) {
-			ig.Line = items[i].Line
-		}
-		if err := f.validateIgnore(ig); err != nil {
+	for _, check := range []func(*yaml.Node) error{f.validateRules, f.validateIgnores, f.validateTwins, f.validateFamilies, f.validateRun} {
+		if err := check(root); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (f *File) validateIgnore(ig *Ignore) error {
+func (f *File) validateRules(root *yaml.Node) error {
+	for _, id := range slices.Sorted(maps.Keys(f.Rules)) {
+		line := keyLine(root, "rules", id)
+		if r, ok := finding.Lookup(id); !ok || r.ID == finding.FailedRule {
+			return &Error{f.Path, line, fmt.Sprintf("rules: unknown rule ID %q (want one of %s)", id, ruleList())}
+		}
+		switch strings.ToLower(f.Rules[id]) {
+		case "info", "warning", "error", "off":
+		default:
+			return &Error{f.Path, line, fmt.Sprintf("rules: %s: severity %q: want info, warning, error or off", id, f.Rules[id])}
+		}
+	}
+	return nil
+}
+
+// ruleList names the rules a file may configure.
+func ruleList() string {
+	var ids []string
+	for _, r := range finding.Rules {
+		if r.ID != finding.FailedRule {
+			ids = append(ids, r.ID)
+		}
+	}
+	return strings.Join(ids, ", ")
+}
+
+func (f *File) validateIgnores(root *yaml.Node) error {
+	items := seqItems(root, "ignore")
+	for i := range f.Ignore {
+		ig := &f.Ignore[i]
+		var item *yaml.Node
+		if i < len(items) {
+			item = items[i]
+			ig.Line = item.Line
+		}
+		if err := f.validateIgnore(ig, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *File) validateTwins(root *yaml.Node) error {
+	items := seqItems(root, "twins")
+	for i, t := range f.Twins {
+		if t.Old == "" || t.New == "" {
+			return &Error{f.Path, itemLine(items, i), "twins: an entry needs old and new module paths"}
+		}
+	}
+	return nil
+}
+
+func (f *File) validateFamilies(root *yaml.Node) error {
+	items := seqItems(root, "families")
+	for i, fam := range f.Families {
+		if fam.Match != "" && !slices.Contains(Matches, strings.ToLower(fam.Match)) {
+			line := itemLine(items, i)
+			if i < len(items) {
+				line = fieldLine(items[i], "match", line)
+			}
+			return &Error{f.Path, line, fmt.Sprintf("families: %s: match %q: want %s", fam.Name, fam.Match, strings.Join(Matches, ", "))}
+		}
+		if len(fam.Prefixes) == 0 && len(fam.Modules) == 0 {
+			return &Error{f.Path, itemLine(items, i), fmt.Sprintf("families: %s: a family needs prefixes or modules", fam.Name)}
+		}
+	}
+	return nil
+}
+
+func (f *File) validateRun(root *yaml.Node) error {
+	for _, k := range slices.Sorted(maps.Keys(f.Run)) {
+		if !slices.Contains(RunKeys, k) {
+			return &Error{f.Path, keyLine(root, "run", k), fmt.Sprintf("run: unknown key %q; valid keys: %s", k, strings.Join(RunKeys, ", "))}
+		}
+	}
+	return nil
+}
+
+// itemLine is the line of the i-th item of a sequence, 0 when unknown.
+func itemLine(items []*yaml.Node, i int) int {
+	if i < len(items) {
+		return items[i].Line
+	}
+	return 0
+}
+
+// fieldLine is the line of key in the mapping n, else def.
+func fieldLine(n *yaml.Node, key string, def int) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return def
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return def
+}
+
+func (f *File) validateIgnore(ig *Ignore, item *yaml.Node) error {
 	if ig.Subject == "" {
 		ig.Subject = ig.ID
 	}
 	if ig.Rule == "" && ig.Subject == "" {
 		return &Error{f.Path, ig.Line, "ignore: an entry needs a rule, a subject or an id"}
 	}
-	if ig.Rule != "" && !ruleIDRE.MatchString(ig.Rule) {
-		return &Error{f.Path, ig.Line, fmt.Sprintf("ignore: unknown rule ID %q", ig.Rule)}
+	if r, ok := finding.Lookup(ig.Rule); ig.Rule != "" && (!ok || r.ID == finding.FailedRule) {
+		return &Error{f.Path, fieldLine(item, "rule", ig.Line), fmt.Sprintf("ignore: unknown rule ID %q (want one of %s)", ig.Rule, ruleList())}
 	}
 	if strings.TrimSpace(ig.Reason) == "" {
 		return &Error{f.Path, ig.Line, "ignore: an entry needs a reason"}
@@ -192,7 +290,7 @@ func (f *File) validateIgnore(ig *Ignore) error {
 	if ig.Expires != "" {
 		t, err := time.Parse(time.DateOnly, ig.Expires)
 		if err != nil {
-			return &Error{f.Path, ig.Line, fmt.Sprintf("ignore: expires %q: want a date as YYYY-MM-DD", ig.Expires)}
+			return &Error{f.Path, fieldLine(item, "expires", ig.Line), fmt.Sprintf("ignore: expires %q: want a date as YYYY-MM-DD", ig.Expires)}
 		}
 		ig.Until = t
 	}

@@ -18,11 +18,24 @@ func TestParseErrors(t *testing.T) {
 		{"bad rule", "rules:\n  MH2: error\n", ".modhygiene.yaml:2: rules: unknown rule ID \"MH2\""},
 		{"bad severity", "rules:\n  MH002: loud\n", ".modhygiene.yaml:2: rules: MH002: severity \"loud\""},
 		{"no reason", "ignore:\n  - rule: MH002\n    subject: x\n", ".modhygiene.yaml:2: ignore: an entry needs a reason"},
-		{"bad date", "ignore:\n  - id: GO-1\n    reason: r\n    expires: soon\n", ".modhygiene.yaml:2: ignore: expires \"soon\""},
+		{"bad date", "ignore:\n  - id: GO-1\n    reason: r\n    expires: soon\n", ".modhygiene.yaml:4: ignore: expires \"soon\""},
+		{"unknown rule", "rules:\n  MH002: error\n  MH999: error\n", ".modhygiene.yaml:3: rules: unknown rule ID \"MH999\""},
+		{"failures stay", "rules:\n  MH000: off\n", ".modhygiene.yaml:2: rules: unknown rule ID \"MH000\""},
+		{"ignore unknown rule", "ignore:\n  - rule: MH999\n    reason: r\n", ".modhygiene.yaml:2: ignore: unknown rule ID \"MH999\""},
+		{"twin", "twins:\n  - old: a\n  - old: b\n    new: c\n", ".modhygiene.yaml:2: twins: an entry needs old and new"},
+		{"family match", "families:\n  - name: f\n    prefixes: [a/]\n    match: fuzzy\n", ".modhygiene.yaml:4: families: f: match \"fuzzy\": want exact, minor, k8s, stable, independent"},
+		{"family members", "families:\n  - name: ok\n    modules: [a]\n  - name: f\n", ".modhygiene.yaml:4: families: f: a family needs prefixes or modules"},
+		{"run key", "run:\n  tidy: fix\n  speed: max\n", ".modhygiene.yaml:3: run: unknown key \"speed\""},
 		{"wrong type", "rules: [1, 2]\n", ".modhygiene.yaml:1: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(".modhygiene.yaml", []byte(tc.in))
+			if name := "other.yaml"; tc.name == "twin" {
+				// Errors name the file that was read, not the default name.
+				if _, err := Parse(name, []byte(tc.in)); err == nil || !strings.HasPrefix(err.Error(), name+":2:") {
+					t.Errorf("Parse(%s) = %v", name, err)
+				}
+			}
 			var ce *Error
 			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("Parse error = %v, want prefix %q", err, tc.want)

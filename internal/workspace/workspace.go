@@ -88,6 +88,10 @@ type Workspace struct {
 	Work *modfile.WorkFile
 	// Modules are sorted by Rel.
 	Modules []*Module
+	// Unreadable lists the directories below Root that could not be read
+	// while looking for modules (a service container's data directory),
+	// repository-relative; modules below them are missing from Modules.
+	Unreadable []string
 }
 
 // ErrNoModule is returned by Discover when the root holds no module.
@@ -134,7 +138,11 @@ func (ws *Workspace) moduleDirs() ([]string, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	return walkModules(ws.Root)
+	dirs, unreadable, err := walkModules(ws.Root)
+	for _, d := range unreadable {
+		ws.Unreadable = append(ws.Unreadable, ws.Rel(d))
+	}
+	return dirs, err
 }
 
 func (ws *Workspace) workDirs(path string, data []byte) ([]string, error) {
@@ -157,11 +165,18 @@ func (ws *Workspace) workDirs(path string, data []byte) ([]string, error) {
 	return dirs, nil
 }
 
-// walkModules lists every directory below root that holds a go.mod.
-func walkModules(root string) ([]string, error) {
-	var dirs []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// walkModules lists every directory below root that holds a go.mod, and
+// the directories below root it could not read (which it skips).
+func walkModules(root string) (dirs, unreadable []string, err error) {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if p != root && errors.Is(err, fs.ErrPermission) {
+				unreadable = append(unreadable, p)
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
 			return err
 		}
 		if d.IsDir() {
@@ -175,7 +190,7 @@ func walkModules(root string) ([]string, error) {
 		}
 		return nil
 	})
-	return dirs, err
+	return dirs, unreadable, err
 }
 
 // Skip reports whether a directory of this name is never searched for

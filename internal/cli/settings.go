@@ -2,11 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
@@ -29,27 +28,28 @@ type runKey struct {
 	// declared input, at its default when the workflow does not; an input at
 	// its default therefore does not override the configuration file.
 	action string
-	// inFile says whether the configuration file's run: map may set it.
-	inFile bool
+	// def is the default when nothing sets it.
+	def string
 }
 
 var runKeys = []runKey{
 	{name: "working-directory", flag: "dir", action: "."},
-	{name: "mirrors", flag: "mirrors", action: "auto", inFile: true},
-	{name: "cache", flag: "cache", action: "auto", inFile: true},
-	{name: "build-cache", flag: "build-cache", action: "false", inFile: true},
-	{name: "tidy", flag: "tidy", action: "check", inFile: true},
-	{name: "checks", flag: "checks", action: "all", inFile: true},
-	{name: "vuln", flag: "vuln", action: "false", inFile: true},
-	{name: "vuln-db", flag: "vuln-db", inFile: true},
-	{name: "fail-on", flag: "fail-on", action: "warning", inFile: true},
-	{name: "sarif", flag: "sarif", action: "", inFile: true},
+	{name: "mirrors", flag: "mirrors", action: "auto", def: "auto"},
+	{name: "cache", flag: "cache", action: "auto", def: "auto"},
+	{name: "build-cache", flag: "build-cache", action: "false", def: "false"},
+	{name: "tidy", flag: "tidy", action: "check", def: "check"},
+	{name: "checks", flag: "checks", action: "all", def: "all"},
+	{name: "vuln", flag: "vuln", action: "false", def: "false"},
+	{name: "vuln-db", flag: "vuln-db", def: "official"},
+	{name: "fail-on", flag: "fail-on", action: "warning", def: "warning"},
+	{name: "sarif", flag: "sarif", action: ""},
 	{name: "config", flag: "config", action: ""},
 }
 
-// runSettings is the resolved configuration of one `modhygiene run`.
+// runSettings is the resolved configuration of one `modhygiene run`: every
+// setting read once, from its flag, its input, the configuration file or
+// its default, and interpreted into the values the stages take.
 type runSettings struct {
-	platform ci.Platform
 	// values and where each came from (a flag, an INPUT_ variable, the
 	// configuration file or the default), by key name.
 	values map[string]string
@@ -57,14 +57,14 @@ type runSettings struct {
 
 	dir        string // absolute working directory
 	mirrors    string // "" when off, else the candidate list
+	store      string // the cache store spec ("" for the platform's)
 	cacheOff   bool
-	store      string // --store of the cache commands ("" for the platform's default)
 	buildCache bool
-	tidy       string // check, fix or off
-	checksOff  bool
-	checkRules map[string]bool // nil for all
+	tidy       string          // check, fix or off
+	checkRules map[string]bool // nil for all; empty when off
 	vuln       bool
-	vulnDB     string
+	vulnSource vuln.Source
+	failOn     report.FailOn
 
 	ws  *workspace.Workspace
 	cfg *config.File
@@ -74,125 +74,75 @@ type runSettings struct {
 // but vuln.
 func isCI(p ci.Platform) bool { return p == ci.GitHub || p == ci.GitLab }
 
-// inputName is the environment variable that carries an Action input:
-// INPUT_ and the name upper-cased, hyphens kept.
-func inputName(key string) string { return "INPUT_" + strings.ToUpper(key) }
-
-// resolveRun merges the flags given on the command line (set), the INPUT_*
-// variables, the configuration file's run: map and the defaults, in that
+// resolveRun merges the flags given on the command line, the action's
+// inputs, the configuration file's run: map and the defaults, in that
 // order, loads the workspace and the configuration file, and validates
 // every value. Problems are usage errors.
-func (a *app) resolveRun(f *runFlags, set map[string]bool) (*runSettings, error) {
-	s := &runSettings{platform: ci.Detect(a.getenv), values: map[string]string{}, from: map[string]string{}}
-	a.pickFlagsAndInputs(s, f, set)
+func (a *app) resolveRun(c *command) (*runSettings, error) {
+	s := &runSettings{values: map[string]string{}, from: map[string]string{}}
+	a.pickFlagsAndInputs(s, c)
 	// The working directory and the configuration file come before the
 	// file's run: map.
 	s.dir = a.abs(s.values["working-directory"])
-	ws, cfg, err := a.loadRunConfig(s)
+	ws, err := a.loadWorkspace(s.dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(ws, s.dir, s.values["config"])
 	if err != nil {
 		return nil, err
 	}
 	s.ws, s.cfg = ws, cfg
-	if err := s.pickFile(cfg); err != nil {
-		return nil, err
-	}
+	s.pickFile(cfg)
 	s.pickDefaults()
-	if err := a.interpret(s); err != nil {
+	if err := s.interpret(a.ci.Platform, a.cwd); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // pickFlagsAndInputs takes each setting from its flag when set, else from
-// its INPUT_* variable unless that holds the action's own default (the
-// runner sets every declared input, so a default says nothing).
-func (a *app) pickFlagsAndInputs(s *runSettings, f *runFlags, set map[string]bool) {
-	flagVal := map[string]string{}
-	f.fs.VisitAll(func(fl *flag.Flag) { flagVal[fl.Name] = fl.Value.String() })
+// its input unless that holds the action's own default (the runner sets
+// every declared input, so a default says nothing).
+func (a *app) pickFlagsAndInputs(s *runSettings, c *command) {
 	for _, k := range runKeys {
-		if set[k.flag] {
-			s.values[k.name], s.from[k.name] = flagVal[k.flag], "--"+k.flag
+		if c.set[k.flag] {
+			s.values[k.name], s.from[k.name] = c.values[k.flag], "--"+k.flag
 			continue
 		}
-		v := strings.TrimSpace(a.getenv(inputName(k.name)))
-		if v != "" && !sameValue(v, k.action) {
-			s.values[k.name], s.from[k.name] = v, inputName(k.name)
+		if v := a.ci.Input(k.name); v != "" && !sameValue(v, k.action) {
+			s.values[k.name], s.from[k.name] = v, ci.InputVar(k.name)
 		}
 	}
 }
 
-// loadRunConfig finds the modules under s.dir and reads the configuration
-// file: the "config" setting when given, else .modhygiene.yaml.
-func (a *app) loadRunConfig(s *runSettings) (*workspace.Workspace, *config.File, error) {
-	ws, cfg, err := a.loadWorkspace(s.dir, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := s.values["config"]
-	if p == "" {
-		return ws, cfg, nil
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(s.dir, p)
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, nil, exitcode.UsageError(fmt.Errorf("config: %w", err))
-	}
-	if cfg, err = config.Parse(p, data); err != nil {
-		return nil, nil, exitcode.UsageError(err)
-	}
-	return ws, cfg, nil
-}
-
-// pickFile takes the settings not yet set from the file's run: map, and
-// refuses keys that are not settings.
-func (s *runSettings) pickFile(cfg *config.File) error {
-	fileKeys := make([]string, 0, len(cfg.Run))
-	for k := range cfg.Run {
-		fileKeys = append(fileKeys, k)
-	}
-	sort.Strings(fileKeys)
-	for _, name := range fileKeys {
-		k, ok := lookupRunKey(name)
-		if !ok || !k.inFile {
-			var valid []string
-			for _, k := range runKeys {
-				if k.inFile {
-					valid = append(valid, k.name)
-				}
-			}
-			return exitcode.UsageError(fmt.Errorf("%s: run: unknown key %q; valid keys: %s", cfg.Path, name, strings.Join(valid, ", ")))
-		}
+// pickFile takes the settings not yet set from the file's run: map, whose
+// keys config.Parse has checked.
+func (s *runSettings) pickFile(cfg *config.File) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Run)) {
 		if _, done := s.values[name]; !done {
 			s.values[name], s.from[name] = strings.TrimSpace(cfg.Run[name]), cfg.Path
 		}
 	}
-	return nil
 }
 
-// runDefaults are the settings nothing else set. "auto" means: in CI every
-// stage but vuln, on a laptop tidy and check with the file store.
-var runDefaults = map[string]string{
-	"mirrors": "auto", "cache": "auto", "build-cache": "false", "tidy": "check",
-	"checks": "all", "vuln": "false", "vuln-db": "official", "fail-on": "warning",
-}
-
+// pickDefaults fills the settings nothing else set. "auto" means: in CI
+// every stage but vuln, on a laptop tidy and check.
 func (s *runSettings) pickDefaults() {
-	for k, v := range runDefaults {
-		if _, done := s.values[k]; !done {
-			s.values[k], s.from[k] = v, "default"
+	for _, k := range runKeys {
+		if _, done := s.values[k.name]; !done && k.def != "" {
+			s.values[k.name], s.from[k.name] = k.def, "default"
 		}
 	}
 }
 
 // interpret validates the settings and turns them into the fields the
 // stages read.
-func (a *app) interpret(s *runSettings) error {
+func (s *runSettings) interpret(p ci.Platform, cwd string) error {
 	bad := func(key, want string) error {
 		return exitcode.UsageError(fmt.Errorf("run: %s %q (from %s): want %s", key, s.values[key], s.from[key], want))
 	}
-	s.interpretStores()
+	s.interpretStores(p)
 	var err error
 	if s.buildCache, err = parseInputBool(s.values["build-cache"]); err != nil {
 		return bad("build-cache", "true or false")
@@ -200,9 +150,8 @@ func (a *app) interpret(s *runSettings) error {
 	if s.vuln, err = parseInputBool(s.values["vuln"]); err != nil {
 		return bad("vuln", "true or false")
 	}
-	s.vulnDB = s.values["vuln-db"]
 	if s.vuln {
-		if _, err := vuln.ParseSource(s.vulnDB, a.cwd); err != nil {
+		if s.vulnSource, err = vuln.ParseSource(s.values["vuln-db"], cwd); err != nil {
 			return exitcode.UsageError(fmt.Errorf("run: vuln-db (from %s): %w", s.from["vuln-db"], err))
 		}
 	}
@@ -218,18 +167,19 @@ func (a *app) interpret(s *runSettings) error {
 	if !s.interpretChecks() {
 		return bad("checks", "all, off or a comma-separated list of rule IDs or names (MH002,family-skew,...)")
 	}
-	if _, err := report.ParseFailOn(s.values["fail-on"]); err != nil {
+	if s.failOn, err = report.ParseFailOn(s.values["fail-on"]); err != nil {
 		return bad("fail-on", "info, warning, error or never")
 	}
 	return nil
 }
 
-// interpretStores reads the mirrors and cache settings.
-func (s *runSettings) interpretStores() {
+// interpretStores reads the mirrors and cache settings. cache: true and
+// false, as setup-go users write them, mean auto and off.
+func (s *runSettings) interpretStores(p ci.Platform) {
 	switch m := s.values["mirrors"]; strings.ToLower(m) {
 	case "off", "false", "none":
-	case "auto", "":
-		if isCI(s.platform) {
+	case "auto", "", "true":
+		if isCI(p) {
 			s.mirrors = mirror.DefaultList
 		}
 	default:
@@ -238,7 +188,7 @@ func (s *runSettings) interpretStores() {
 	switch c := s.values["cache"]; strings.ToLower(c) {
 	case "off", "false", "none":
 		s.cacheOff = true
-	case "auto", "":
+	case "auto", "", "true":
 	default:
 		s.store = c
 	}
@@ -251,7 +201,7 @@ func (s *runSettings) interpretChecks() bool {
 	case "all", "true", "":
 		return true
 	case "off", "false", "none":
-		s.checksOff = true
+		s.checkRules = map[string]bool{}
 		return true
 	}
 	s.checkRules = map[string]bool{}
@@ -269,13 +219,21 @@ func (s *runSettings) interpretChecks() bool {
 	return true
 }
 
-func lookupRunKey(name string) (runKey, bool) {
-	for _, k := range runKeys {
-		if k.name == name {
-			return k, true
-		}
+// checksOff reports whether the checks setting turns the check stage off.
+func (s *runSettings) checksOff() bool { return s.checkRules != nil && len(s.checkRules) == 0 }
+
+// rules is the plan's rule filter: the graph and environment rules the
+// checks setting selects, and the rules of the other stages (MH001 tidy,
+// MH010 vuln) always; nil for all.
+func (s *runSettings) rules() map[string]bool {
+	if s.checkRules == nil {
+		return nil
 	}
-	return runKey{}, false
+	keep := map[string]bool{"MH001": true, "MH010": true}
+	for id := range s.checkRules {
+		keep[id] = true
+	}
+	return keep
 }
 
 // ruleID returns the ID of the rule named by an ID or a name ("MH002",
@@ -335,16 +293,12 @@ func (s *runSettings) describe() string {
 	return strings.Join(parts, " ")
 }
 
-// ruleOn reports whether the checks setting selects the graph or
-// environment rule id (MH002 to MH009); other rules have stages of their own.
-func (s *runSettings) ruleOn(id string) bool {
-	switch {
-	case id == "MH001" || id == "MH010":
-		return true
-	case s.checksOff:
-		return false
-	case s.checkRules != nil:
-		return s.checkRules[id]
+// runKeyNamed returns the setting called name.
+func runKeyNamed(name string) (runKey, bool) {
+	for _, k := range runKeys {
+		if k.name == name {
+			return k, true
+		}
 	}
-	return true
+	return runKey{}, false
 }

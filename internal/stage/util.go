@@ -1,0 +1,84 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// warn prints a warning for a person on env.Log.
+func warn(env *Env, format string, args ...any) {
+	fmt.Fprintf(env.Log, "modhygiene: warning: "+format+"\n", args...)
+}
+
+// notice prints a notice for a person on env.Log.
+func notice(env *Env, format string, args ...any) {
+	fmt.Fprintf(env.Log, "modhygiene: notice: "+format+"\n", args...)
+}
+
+// modCache returns GOMODCACHE as the go command sees it in env, or "".
+func modCache(ctx context.Context, env *Env) string {
+	m, err := env.Go.GoEnv(ctx, env.Dir, "GOMODCACHE")
+	if err != nil {
+		return ""
+	}
+	return m["GOMODCACHE"]
+}
+
+// inside reports whether p is dir or below it.
+func inside(p, dir string) bool {
+	if dir == "" || p == "" {
+		return false
+	}
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename; a problem is ignored (callers keep only niceties this way).
+func writeFileAtomic(path string, data []byte) {
+	if os.MkdirAll(filepath.Dir(path), 0o755) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".modhygiene-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if os.Rename(tmp.Name(), path) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// plural returns one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// HumanBytes formats n bytes for a person (KiB, MiB, GiB).
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
