@@ -150,32 +150,3 @@ func TestSumDBName(t *testing.T) {
 		}
 	}
 }
-
-// TestCredentialsNotPrinted: a company proxy's password never appears in
-// the measurements or the table, only in the exported value.
-func TestCredentialsNotPrinted(t *testing.T) {
-	t.Parallel()
-	u := serve(t, &fake{mode: "500"})
-	ok := serve(t, &fake{})
-	withCreds := strings.Replace(u, "http://", "http://ci:s3cr3t@", 1)
-	okCreds := strings.Replace(ok, "http://", "http://ci:s3cr3t@", 1)
-	refusedCreds := strings.Replace(refused(t), "http://", "http://ci:s3cr3t@", 1)
-	p := newProber(time.Second)
-	res := p.Probe(context.Background(), []Candidate{{URL: withCreds}, {URL: okCreds}, {URL: refusedCreds}})
-	d := Choose(res, ChooseOptions{GOSUMDB: testDB})
-	var b strings.Builder
-	if err := WriteTable(&b, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		if strings.Contains(r.Error, "s3cr3t") {
-			t.Errorf("error shows the password: %s", r.Error)
-		}
-	}
-	if strings.Contains(b.String(), "s3cr3t") {
-		t.Errorf("table shows the password:\n%s", b.String())
-	}
-	if !strings.Contains(d.GOPROXY, "ci:s3cr3t@") {
-		t.Errorf("GOPROXY %q lost the credentials the go command needs", d.GOPROXY)
-	}
-}
