@@ -3,6 +3,7 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -67,7 +68,10 @@ func (p *Prober) verifySumDB(ctx context.Context, base string) verification {
 		modLines, err = client.Lookup(pr.Path, pr.Version+"/go.mod")
 	}
 	if err != nil {
-		return ops.failed(fmt.Sprintf("lookup %s@%s", pr.Path, pr.Version), err)
+		// The client names the module again; say it once.
+		msg := strings.TrimPrefix(err.Error(), pr.Path+"@"+pr.Version+"/go.mod: ")
+		msg = strings.TrimPrefix(msg, pr.Path+"@"+pr.Version+": ")
+		return ops.failed(fmt.Sprintf("lookup %s@%s", pr.Path, pr.Version), errors.New(msg))
 	}
 	v := verification{outcome: verified, detail: fmt.Sprintf("lookup %s@%s verified (signed tree head, inclusion proof)", pr.Path, pr.Version)}
 	if len(pr.Lines) > 0 {

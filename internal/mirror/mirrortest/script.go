@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Credentials a fake authenticated mirror accepts, one per form a GOPROXY
-// URL can carry them in. Scripts grep every output for them.
+// URL can carry them in. Every form of each holds "s3cret", so that a
+// script can grep every output for that one word.
 const (
 	// AuthUser and AuthPassword are user:password@.
 	AuthUser     = "mhuser-s3cret"
@@ -21,9 +23,9 @@ const (
 	AuthToken = "mhtok-s3cret-2"
 	// AuthEncodedUser and AuthEncodedPassword are given percent-encoded
 	// (AuthEncodedUserinfo) because they hold characters a URL reserves.
-	AuthEncodedUser     = "mh user@corp"
+	AuthEncodedUser     = "mh s3cret@corp"
 	AuthEncodedPassword = "p@ss:w/rd s3cret-3"
-	AuthEncodedUserinfo = "mh%20user%40corp:p%40ss%3Aw%2Frd%20s3cret-3"
+	AuthEncodedUserinfo = "mh%20s3cret%40corp:p%40ss%3Aw%2Frd%20s3cret-3"
 )
 
 // ScriptFakes are the mirrors the fault scripts of `modhygiene mirrors`
@@ -35,7 +37,8 @@ type ScriptFakes struct {
 
 // StartScriptFakes starts, in front of the module proxy at upstream:
 //   - a checksum database (MH_FAKE_SUMDB_KEY is its GOSUMDB value),
-//   - MH_FAKE_SUMDB_MIRROR, a mirror that serves it honestly,
+//   - MH_FAKE_SUMDB_MIRROR, a mirror that serves it honestly, HonestDelay
+//     behind every answer so that the liar is always the faster one,
 //   - MH_FAKE_SUMDB_LIAR, a mirror that says it serves it and serves
 //     garbage,
 //   - an https mirror that requires credentials, as URLs carrying them in
@@ -66,12 +69,12 @@ func StartScriptFakes(upstream, dir string) (*ScriptFakes, error) {
 		f.servers = append(f.servers, s)
 		return s
 	}
-	f.env["MH_FAKE_SUMDB_MIRROR"] = start(db.Mirror(modules)).URL
+	f.env["MH_FAKE_SUMDB_MIRROR"] = start(Delay(HonestDelay, db.Mirror(modules))).URL
 	f.env["MH_FAKE_SUMDB_LIAR"] = start(liar).URL
 
 	tlsSrv := httptest.NewTLSServer(RequireAuth(modules))
 	f.servers = append(f.servers, tlsSrv)
-	cert := filepath.Join(dir, "mirrortest-cert.pem")
+	cert := filepath.Join(dir, ".mirrortest-cert.pem")
 	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
 	if err := os.WriteFile(cert, data, 0o644); err != nil {
 		f.Close()
@@ -96,6 +99,21 @@ func (f *ScriptFakes) Close() {
 		s.CloseClientConnections()
 		s.Close()
 	}
+}
+
+// HonestDelay is how long the honest script mirror waits before each
+// answer: well above loopback jitter, well below a slow mirror's median.
+const HonestDelay = 100 * time.Millisecond
+
+// Delay waits d before passing each request to next.
+func Delay(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			next.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
 }
 
 // RequireAuth answers 401 unless the request carries one of the
