@@ -39,7 +39,8 @@ func TestCredentials(t *testing.T) {
 	broken := strings.Replace(serve(t, &fake{mode: "500"}), "http://", "http://"+mirrortest.AuthToken+"@", 1)
 	gone := strings.Replace(refused(t), "http://", "https://"+mirrortest.AuthEncodedUserinfo+"@", 1)
 
-	p := newProber(2 * time.Second)
+	p := newProber(5 * time.Second)
+	p.Slow = 4 * time.Second // TLS handshakes on a loaded machine are not the point here
 	p.Client = tlsSrv.Client()
 	cands := []Candidate{{URL: userpass}, {URL: token}, {URL: encoded}, {URL: overHTTP}, {URL: broken}, {URL: gone}}
 	res := p.Probe(context.Background(), cands)
