@@ -103,7 +103,7 @@ func (f *ScriptFakes) Close() {
 
 // HonestDelay is how long the honest script mirror waits before each
 // answer: well above loopback jitter, well below a slow mirror's median.
-const HonestDelay = 100 * time.Millisecond
+const HonestDelay = 250 * time.Millisecond
 
 // Delay waits d before passing each request to next.
 func Delay(d time.Duration, next http.Handler) http.Handler {
