@@ -50,7 +50,7 @@ const (
 	SumDBUnknown SumDBSupport = ""
 	// SumDBSupported means the proxy answered 200, but what it serves
 	// could not be checked: no public key is known, or the lookup did not
-	// finish in time. It is not trusted for the database.
+	// finish in time or was not found. It is not trusted for the database.
 	SumDBSupported SumDBSupport = "supported"
 	// SumDBVerified means the proxy answered 200 and a lookup through it
 	// verified against the database's public key (see Prober.SumDBKey).
