@@ -3,6 +3,7 @@ package ci
 import (
 	"io"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -25,21 +26,43 @@ func Mask(w io.Writer, secret string) error {
 	return nil
 }
 
-// URLSecrets returns the secret parts of a URL: the `sig` of a signed URL
-// (Azure shared access signatures, which the GitHub cache service hands
-// out), other signature and credential query parameters (X-Amz-Signature,
-// X-Amz-Credential, X-Amz-Security-Token, token) and the password of
-// user:password@. It returns nothing for a URL it cannot parse.
+// URLSecrets returns the secret parts of a URL, each in every form it may be
+// printed in: the user name and the password of its user information
+// (user:password@, or a token as the user name), raw as written, decoded
+// and re-encoded; the `sig` of a signed URL (Azure shared access
+// signatures, which the GitHub cache service hands out) and other signature
+// and credential query parameters (X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token, token ...), decoded and as escaped. Parts of the
+// user information shorter than MinSecret are left out: masking them would
+// hide ordinary text all over the log (RedactURL still removes them). It
+// returns nothing for a string without a URL.
 func URLSecrets(raw string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string, min int) {
+		if len(s) >= min && s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	if _, info, _, ok := splitUserinfo(raw, 0); ok {
+		user, pass, hasPass := strings.Cut(info, ":")
+		parts := []string{user}
+		if hasPass {
+			parts = append(parts, pass)
+		}
+		for _, p := range parts {
+			add(p, MinSecret)
+			if d, err := url.PathUnescape(p); err == nil {
+				add(d, MinSecret)
+				// The form url.URL.String prints.
+				add(strings.TrimSuffix(url.User(d).String(), "@"), MinSecret)
+			}
+		}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil
-	}
-	var out []string
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
-		}
+		return out
 	}
 	q := u.Query()
 	keys := make([]string, 0, len(q))
@@ -48,22 +71,144 @@ func URLSecrets(raw string) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		switch strings.ToLower(k) {
-		case "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
-			"token", "access_token", "private_token", "x-goog-signature":
-			for _, v := range q[k] {
-				if v != "" {
-					out = append(out, v)
-					// The runner masks the text as printed: mask the
-					// escaped form too when it differs.
-					if e := url.QueryEscape(v); e != v {
-						out = append(out, e)
-					}
-				}
-			}
+		if !secretParams[strings.ToLower(k)] {
+			continue
+		}
+		for _, v := range q[k] {
+			add(v, 1)
+			// The runner masks the text as printed: mask the escaped
+			// form too when it differs.
+			add(url.QueryEscape(v), 1)
 		}
 	}
 	return out
+}
+
+// secretParams are the query parameters whose values are credentials or
+// signatures, in lower case.
+var secretParams = map[string]bool{
+	"sig": true, "signature": true, "x-amz-signature": true, "x-amz-credential": true,
+	"x-amz-security-token": true, "token": true, "access_token": true, "private_token": true,
+	"x-goog-signature": true, "x-goog-credential": true,
+}
+
+// Redacted stands in for a removed secret.
+const Redacted = "***"
+
+// RedactURL returns raw, a URL (or a list of them, such as a GOPROXY
+// value), with every secret it can carry removed: the user information in
+// any form (user:password@, a token as the user name, raw or
+// percent-encoded) becomes "***@", and the values of signature and token
+// query parameters become "***". The rest is kept as written, so a person
+// still sees which host is meant. Text that holds no URL is returned as it
+// is. Every URL modhygiene prints or stores goes through it (or through
+// Redact for free text).
+func RedactURL(raw string) string { return Redact(raw) }
+
+// Redact returns text with the secrets of every URL in it removed, as
+// RedactURL does: for free text that may quote URLs, such as an error
+// message of the go command or an HTTP client.
+func Redact(text string) string {
+	if !strings.Contains(text, "://") && !strings.Contains(text, "=") {
+		return text
+	}
+	var b strings.Builder
+	from := 0
+	for from < len(text) {
+		start, _, end, ok := splitUserinfo(text, from)
+		if !ok {
+			break
+		}
+		b.WriteString(text[from:start])
+		b.WriteString(Redacted)
+		from = end
+	}
+	b.WriteString(text[from:])
+	return secretQuery.ReplaceAllString(b.String(), "${1}"+Redacted)
+}
+
+// secretQuery matches a secret query parameter and its value.
+var secretQuery = regexp.MustCompile(`(?i)([?&](?:sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|token|access_token|private_token|x-goog-signature|x-goog-credential)=)[^&#\s"'<>|,;)]+`)
+
+// splitUserinfo finds the first URL at or after text[from:] that carries
+// user information and returns where that information starts and ends
+// (end is the index of the '@') and the information itself.
+//
+// The authority of a URL ends at the first '/', '?', '#', blank, quote or
+// list separator after "scheme://"; the user information is what comes
+// before its last '@'. A password holding a raw '/', '?' or '#' ends the
+// authority early and leaves "user:pa" looking like a host with a bad
+// port: then the user information runs to the last '@' before the next
+// blank.
+func splitUserinfo(text string, from int) (start int, info string, end int, ok bool) {
+	for from < len(text) {
+		i := strings.Index(text[from:], "://")
+		if i < 0 {
+			return 0, "", 0, false
+		}
+		start = from + i + len("://")
+		from = start
+		if !hasScheme(text[:start-len("://")]) {
+			continue
+		}
+		auth := start
+		for auth < len(text) && !strings.ContainsRune("/?#|,;\"'<>`) \t\r\n", rune(text[auth])) {
+			auth++
+		}
+		if at := strings.LastIndexByte(text[start:auth], '@'); at >= 0 {
+			return start, text[start : start+at], start + at, true
+		}
+		if badPort(text[start:auth]) {
+			stop := start
+			for stop < len(text) && !strings.ContainsRune(" \t\r\n\"'<>`", rune(text[stop])) {
+				stop++
+			}
+			if at := strings.LastIndexByte(text[start:stop], '@'); at >= 0 {
+				return start, text[start : start+at], start + at, true
+			}
+		}
+	}
+	return 0, "", 0, false
+}
+
+// hasScheme reports whether s ends in a URL scheme: a letter followed by
+// letters, digits, '+', '-' or '.'.
+func hasScheme(s string) bool {
+	i := len(s)
+	for i > 0 {
+		c := s[i-1]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.' {
+			i--
+			continue
+		}
+		break
+	}
+	for i < len(s) && !(s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+		i++ // a scheme starts with a letter
+	}
+	return i < len(s)
+}
+
+// badPort reports whether host has a ':' followed by something that is
+// not a port number (IPv6 literals in brackets aside).
+func badPort(host string) bool {
+	if strings.HasPrefix(host, "[") {
+		if j := strings.IndexByte(host, ']'); j >= 0 {
+			host = host[j+1:]
+		} else {
+			return false
+		}
+	}
+	_, port, ok := strings.Cut(host, ":")
+	if !ok {
+		return false
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // MaskURL masks the secret parts of a signed URL (see URLSecrets) with Mask.
@@ -200,14 +345,15 @@ func (m *Masker) MaskURL(raw string) error {
 	return nil
 }
 
-// Redact returns s with every known secret replaced by ***.
+// Redact returns s with every known secret replaced by ***, and the
+// secrets of every URL in it removed (see Redact).
 func (m *Masker) Redact(s string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, sec := range m.secrets {
-		s = strings.ReplaceAll(s, sec, "***")
+		s = strings.ReplaceAll(s, sec, Redacted)
 	}
-	return s
+	return Redact(s)
 }
 
 // Writer returns a writer that redacts each Write before passing it to w.

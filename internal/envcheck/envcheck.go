@@ -109,8 +109,11 @@ func RequiredPaths(ws *workspace.Workspace) []string {
 //     verification or TLS is off);
 //   - GONOSUMCHECK set (warning: the go command ignores it, but it asks for
 //     verification to be skipped);
-//   - a GONOSUMDB or GOPRIVATE pattern that matches everything (`*`) or a
-//     whole public host such as github.com (warning);
+//   - a GONOSUMDB or GOPRIVATE pattern that matches modules of any host
+//     (`*`, `*.*`, `*/*`, `*.com`: see MatchesAnyHost), which turns checksum
+//     verification off for all of them as GOSUMDB=off does (error);
+//   - a GONOSUMDB or GOPRIVATE pattern naming a whole public host such as
+//     github.com (warning);
 //   - GOPROXY=direct alone (warning: one fetch path, no fallback);
 //   - a GONOSUMDB or GOPRIVATE pattern that matches none of required, and
 //     GOPROXY=off alone (info).
@@ -179,8 +182,8 @@ func patternFindings(name, value string, required []string) []finding.Finding {
 	}
 	for _, p := range pats {
 		switch {
-		case matchesAll(p):
-			add(finding.Warning, p, fmt.Sprintf("%s pattern %q matches every module: all of them bypass the checksum database", name, p))
+		case MatchesAnyHost(p):
+			add(finding.Error, p, fmt.Sprintf("%s pattern %q matches modules of every host: all of them bypass the checksum database, as with GOSUMDB=off", name, p))
 		case publicHosts[strings.TrimSuffix(p, "/*")]:
 			add(finding.Warning, p, fmt.Sprintf("%s pattern %q covers a whole public host: every module there bypasses the checksum database; name your organisation's path instead, such as %s/yourorg", name, p, strings.TrimSuffix(p, "/*")))
 		case required != nil && !matchesAny(p, required):
@@ -195,9 +198,26 @@ func patternFindings(name, value string, required []string) []finding.Finding {
 	return fs
 }
 
-// matchesAll reports whether a pattern matches every module path.
-func matchesAll(p string) bool {
-	return strings.Trim(p, "*/") == "" || p == "*.*"
+// MatchesAnyHost reports whether a GOPRIVATE, GONOPROXY or GONOSUMDB
+// pattern matches the modules of hosts that nobody owns alone: its first
+// path element (the host) holds a wildcard and does not end in a fixed
+// domain of at least two labels. "*", "*.*", "*/*", "*.com" and "corp.*" do;
+// "*.corp.example" and "git*.corp.example/team" do not. Such a pattern in
+// GONOSUMDB (which defaults to GOPRIVATE) switches checksum verification
+// off for modules anyone can publish.
+func MatchesAnyHost(pattern string) bool {
+	host, _, _ := strings.Cut(strings.TrimSpace(pattern), "/")
+	i := strings.LastIndexAny(host, "*?[]\\")
+	if i < 0 {
+		return false
+	}
+	labels := 0
+	for _, l := range strings.Split(host[i+1:], ".") {
+		if l != "" {
+			labels++
+		}
+	}
+	return labels < 2
 }
 
 func matchesAny(pattern string, paths []string) bool {

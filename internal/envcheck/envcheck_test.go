@@ -50,7 +50,9 @@ func TestFindings(t *testing.T) {
 			want: []got{{"GOFLAGS=-insecure", finding.Error, "export GOFLAGS='-mod=mod -trimpath'"}}},
 		{name: "goflags fine", env: []string{"GOFLAGS=-mod=mod -modcacherw"}},
 		{name: "private star", env: []string{"GOPRIVATE=*"}, required: required,
-			want: []got{{"GOPRIVATE=*", finding.Warning, "go env -w GOPRIVATE=''"}}},
+			want: []got{{"GOPRIVATE=*", finding.Error, "go env -w GOPRIVATE=''"}}},
+		{name: "private any host", env: []string{"GOPRIVATE=*.com/*,*.corp.example"}, required: []string{"git.corp.example/x"},
+			want: []got{{"GOPRIVATE=*.com/*", finding.Error, "go env -w GOPRIVATE='*.corp.example'"}}},
 		{name: "private public host", env: []string{"GOPRIVATE=github.com,github.com/corp"}, required: required,
 			want: []got{{"GOPRIVATE=github.com", finding.Warning, "go env -w GOPRIVATE='github.com/corp'"}}},
 		{name: "nosumdb host glob", env: []string{"GONOSUMDB=github.com/*"},
@@ -59,7 +61,7 @@ func TestFindings(t *testing.T) {
 			want: []got{{"GONOSUMDB=git.corp.example", finding.Info, "go env -w GONOSUMDB='github.com/corp'"}}},
 		{name: "unmatched unknown requirements", env: []string{"GONOSUMDB=git.corp.example"}},
 		{name: "nosumdb same as private reported once", env: []string{"GOPRIVATE=*", "GONOSUMDB=*"},
-			want: []got{{"GOPRIVATE=*", finding.Warning, "go env -w GOPRIVATE=''"}}},
+			want: []got{{"GOPRIVATE=*", finding.Error, "go env -w GOPRIVATE=''"}}},
 		{name: "proxy direct", env: []string{"GOPROXY=direct"},
 			want: []got{{"GOPROXY", finding.Warning, "modhygiene mirrors --export shell"}}},
 		{name: "proxy off", env: []string{"GOPROXY=off"},
@@ -115,5 +117,18 @@ func TestCollect(t *testing.T) {
 	}
 	if fs := Findings(got, nil); len(fs) != 2 {
 		t.Errorf("got %d findings, want GOSUMDB and GONOSUMCHECK", len(fs))
+	}
+}
+
+func TestMatchesAnyHost(t *testing.T) {
+	for p, want := range map[string]bool{
+		"*": true, "*.*": true, "*/*": true, "**": true, "*.com": true, "*.io/*": true, "corp.*": true,
+		"?": true, "[a-z]*": true, " * ": true, "*.co.": true,
+		"*.corp.example": false, "git*.corp.example/team": false, "github.com": false, "github.com/*": false,
+		"git.corp.example": false, "example.com/*/internal": false, "": false, "mycompany": false,
+	} {
+		if got := MatchesAnyHost(p); got != want {
+			t.Errorf("MatchesAnyHost(%q) = %v, want %v", p, got, want)
+		}
 	}
 }

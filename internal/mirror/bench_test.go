@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/mirror/mirrortest"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -120,4 +122,47 @@ func BenchmarkLoopbackDownload(b *testing.B) {
 	b.ReportMetric(float64(probe.Milliseconds()), "probe-ms")
 	b.ReportMetric(slow.Seconds()/chain.Seconds(), "ratio")
 	b.ReportMetric(slow.Seconds()/(chain+probe).Seconds(), "ratio-with-probe")
+}
+
+// BenchmarkProbeVerify measures what verifying the checksum database costs:
+// six mirrors (10ms to 150ms) that all serve it, probed side by side
+// without a key (the supported question only) and with one (a lookup,
+// inclusion proof and go.sum comparison through each). It reports both
+// worst wall times and their ratio.
+func BenchmarkProbeVerify(b *testing.B) {
+	ms := time.Millisecond
+	db := newTestDB(b, testGoSum)
+	var cands []Candidate
+	for i, l := range []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 120 * ms, 150 * ms} {
+		h := mirrortest.Delay(l, db.Mirror(&fake{}))
+		cands = append(cands, Candidate{Name: fmt.Sprint("c", i), URL: serveHandler(b, h)})
+	}
+	probe := &SumProbe{Path: "example.com/a", Version: "v1.2.3", Lines: strings.Split(strings.TrimSpace(testGoSum), "\n")}
+	run := func(key string) time.Duration {
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		p := &Prober{Client: &http.Client{Transport: tr}, Timeout: 3 * time.Second, Modules: testMods, SumDB: testDB, SumDBKey: key, SumDBProbe: probe}
+		start := time.Now()
+		res := p.Probe(context.Background(), cands)
+		d := time.Since(start)
+		want := SumDBSupported
+		if key != "" {
+			want = SumDBVerified
+		}
+		for _, r := range res {
+			if r.Status != Healthy || r.SumDB != want {
+				b.Fatalf("%s: %s, sumdb %s (%s)", r.Name, r.Status, r.SumDB, r.SumDBDetail)
+			}
+		}
+		return d
+	}
+	var plain, verified time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		plain = max(plain, run(""))
+		verified = max(verified, run(db.VerifierKey))
+	}
+	b.ReportMetric(float64(plain.Milliseconds()), "plain-ms")
+	b.ReportMetric(float64(verified.Milliseconds()), "verified-ms")
+	b.ReportMetric(verified.Seconds()/plain.Seconds(), "ratio")
 }

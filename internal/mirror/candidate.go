@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
 
@@ -20,13 +21,13 @@ type Candidate struct {
 	URL string `json:"url"`
 }
 
-// Label returns the name, or the URL (its password redacted) when there is
-// none.
+// Label returns the name, or the URL with its credentials removed (see
+// ci.RedactURL) when there is none.
 func (c Candidate) Label() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return Redact(c.URL)
+	return ci.RedactURL(c.URL)
 }
 
 // base returns the URL without a trailing slash, for building request URLs.
@@ -96,7 +97,7 @@ func Candidates(list string, src Sources) ([]Candidate, error) {
 		}
 		u, err := url.Parse(item)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("candidate %q is neither a preset (current, default, %s) nor an http(s) URL", item, presetNames())
+			return nil, fmt.Errorf("candidate %q is neither a preset (current, default, %s) nor an http(s) URL", ci.Redact(item), presetNames())
 		}
 		add(Candidate{URL: item})
 	}
@@ -109,7 +110,7 @@ func Candidates(list string, src Sources) ([]Candidate, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no candidate proxies in %q", list)
+		return nil, fmt.Errorf("no candidate proxies in %q", ci.Redact(list))
 	}
 	return out, nil
 }

@@ -92,7 +92,7 @@ func TestWriteDotenv(t *testing.T) {
 func TestWriteJSON(t *testing.T) {
 	results := []Result{
 		{Candidate: Candidate{Name: "near", URL: "https://near.example"}, Status: Healthy, Latency: 10 * time.Millisecond,
-			Samples: []time.Duration{9 * time.Millisecond, 10 * time.Millisecond, 12 * time.Millisecond}, Requests: 3, SumDB: SumDBSupported},
+			Samples: []time.Duration{9 * time.Millisecond, 10 * time.Millisecond, 12 * time.Millisecond}, Requests: 3, SumDB: SumDBVerified},
 		{Candidate: Candidate{URL: "https://gone.example"}, Status: Unreachable, Requests: 1, Error: "no answer before the timeout"},
 	}
 	d := Choose(results, ChooseOptions{GOSUMDB: "off", DefaultGOSUMDB: "sum.example"})
@@ -167,7 +167,9 @@ func TestNeverWeakens(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	results := []Result{
-		{Candidate: Candidate{Name: "near", URL: "https://near.example"}, Status: Healthy, Latency: 12 * time.Millisecond, Samples: []time.Duration{12 * time.Millisecond}, SumDB: SumDBSupported},
+		{Candidate: Candidate{Name: "near", URL: "https://near.example"}, Status: Healthy, Latency: 12 * time.Millisecond, Samples: []time.Duration{12 * time.Millisecond}, SumDB: SumDBVerified},
+		{Candidate: Candidate{Name: "liar", URL: "https://tok3n-s3cret@liar.example"}, Status: Healthy, Latency: 9 * time.Millisecond, Samples: []time.Duration{9 * time.Millisecond},
+			SumDB: SumDBInvalid, SumDBDetail: "lookup example.com/m@v1.0.0 did not verify: malformed note"},
 		{Candidate: Candidate{URL: "https://gone.example"}, Status: Unreachable, Error: "no answer before the timeout"},
 	}
 	d := Choose(results, ChooseOptions{GOSUMDB: "sum.example"})
@@ -175,13 +177,39 @@ func TestWriteTable(t *testing.T) {
 	if err := WriteTable(&b, &d); err != nil {
 		t.Fatal(err)
 	}
-	want := `CANDIDATE  URL                   STATUS       LATENCY  SUMDB      NOTE
-near       https://near.example  healthy      12ms     supported
--          https://gone.example  unreachable  -        -          no answer before the timeout
+	want := `CANDIDATE  URL                       STATUS       LATENCY  SUMDB     CHAIN  NOTE
+near       https://near.example      healthy      12ms     verified  2
+liar       https://***@liar.example  healthy      9.0ms    invalid   1      sumdb: lookup example.com/m@v1.0.0 did not verify: malformed note
+-          https://gone.example      unreachable  -        -         -      no answer before the timeout
 
-GOPROXY=https://near.example|direct
+GOPROXY=https://***@liar.example|https://near.example|direct
+why: healthy mirrors by latency, then slow ones, then direct
+GOSUMDB=sum.example https://near.example/sumdb/sum.example
+note: liar answers for the checksum database, but lookup example.com/m@v1.0.0 did not verify: malformed note; GOSUMDB names near (verified) instead, so the go command does not use it
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Error(diff)
+	}
+
+	// Every candidate dead: the table says GOPROXY stays, and why.
+	d = Choose(results[2:], ChooseOptions{GOSUMDB: "sum.example", Current: "https://mh:Pw-s3cret@corp.example|direct"})
+	b.Reset()
+	WriteTable(&b, &d)
+	for _, line := range []string{"GOPROXY unchanged: https://***@corp.example|direct\n", "why: no candidate is usable: GOPROXY stays as it is (not replaced with direct)\n"} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("table lacks %q:\n%s", line, b.String())
+		}
+	}
+}
+
+func TestStepOutputs(t *testing.T) {
+	d := Decision{GOPROXY: "https://mh:Pw-s3cret@corp.example|direct", GOSUMDB: "sum.example https://tok-s3cret@corp.example/sumdb/sum.example"}
+	want := map[string]string{"goproxy": "https://***@corp.example|direct", "gosumdb": "sum.example https://***@corp.example/sumdb/sum.example"}
+	if diff := cmp.Diff(want, d.StepOutputs()); diff != "" {
+		t.Error(diff)
+	}
+	d = Decision{GOPROXY: "https://a.example|direct", KeepGOPROXY: true}
+	if diff := cmp.Diff(map[string]string{"goproxy": "https://a.example|direct"}, d.StepOutputs()); diff != "" {
 		t.Error(diff)
 	}
 }

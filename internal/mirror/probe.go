@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modhygiene/modhygiene/internal/ci"
 )
 
 // Status classifies a probed candidate.
@@ -46,8 +48,18 @@ const (
 	// SumDBUnknown means it was not asked (no database name, or the proxy
 	// never answered).
 	SumDBUnknown SumDBSupport = ""
-	// SumDBSupported means the proxy answered 200.
+	// SumDBSupported means the proxy answered 200, but what it serves
+	// could not be checked: no public key is known, or the lookup did not
+	// finish in time or was not found. It is not trusted for the database.
 	SumDBSupported SumDBSupport = "supported"
+	// SumDBVerified means the proxy answered 200 and a lookup through it
+	// verified against the database's public key (see Prober.SumDBKey).
+	// Only such a proxy is trusted for the database.
+	SumDBVerified SumDBSupport = "verified"
+	// SumDBInvalid means the proxy answered 200 but what it serves did not
+	// verify: an error status, a bad signature, a record outside the
+	// signed tree. The go command would fail every lookup through it.
+	SumDBInvalid SumDBSupport = "invalid"
 	// SumDBUnsupported means the proxy answered 404 or 410.
 	SumDBUnsupported SumDBSupport = "unsupported"
 	// SumDBError means any other answer or a failed request.
@@ -69,6 +81,16 @@ type Result struct {
 	SumDB SumDBSupport `json:"sumdb,omitempty"`
 	// SumDBLatency is how long that answer took.
 	SumDBLatency time.Duration `json:"sumdb_latency_ns,omitempty"`
+	// SumDBDetail says what the lookup through the proxy verified, or why
+	// it did not.
+	SumDBDetail string `json:"sumdb_detail,omitempty"`
+	// SumDBGoSum compares the repository's go.sum lines for the probe
+	// module with the verified record: "match", or the difference (then
+	// go.sum, not the mirror, is wrong); empty when not compared.
+	SumDBGoSum string `json:"sumdb_gosum,omitempty"`
+	// Notice is something a person should know that is not a failure,
+	// such as credentials left out of a plain-http probe.
+	Notice string `json:"notice,omitempty"`
 	// Error explains a status other than healthy.
 	Error string `json:"error,omitempty"`
 	// Elapsed is the wall time of the whole probe of this candidate.
@@ -100,6 +122,15 @@ type Prober struct {
 	// SumDB is the checksum database's name (the first word of GOSUMDB,
 	// without a key); when empty, support for it is not asked.
 	SumDB string
+	// SumDBKey is the database's verifier key (see SumDBKey). A proxy
+	// that answers <proxy>/sumdb/<SumDB>/supported is trusted for the
+	// database only after a lookup through it verifies against this key;
+	// when empty, none is (its SumDB stays SumDBSupported).
+	SumDBKey string
+	// SumDBProbe is the module version looked up through each proxy that
+	// serves the database (see SumDBProbe); nil checks only the signed tree
+	// head of <proxy>/sumdb/<SumDB>/latest.
+	SumDBProbe *SumProbe
 }
 
 func (p *Prober) client() *http.Client {
@@ -163,27 +194,53 @@ type reqError struct {
 
 func (e *reqError) Error() string { return e.err.Error() }
 
-func (p *Prober) probeOne(ctx context.Context, c Candidate) Result {
+func (p *Prober) probeOne(ctx context.Context, cand Candidate) Result {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	r := Result{Candidate: c}
+	r := Result{Candidate: cand}
+	// c is what the requests go to: without credentials over plain http.
+	c := cand
+	c.URL, r.Notice = withoutPlainHTTPCredentials(cand.URL)
 
-	var wg sync.WaitGroup
+	var (
+		wg sync.WaitGroup
+		v  verification
+	)
 	if p.SumDB != "" {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			r.SumDB, r.SumDBLatency = p.sumdbSupported(ctx, c)
 		}()
+		// The lookup runs beside the question, so that verifying costs no
+		// extra round trip; its answer counts only if the proxy says it
+		// serves the database.
+		go func() {
+			defer wg.Done()
+			v = p.verifySumDB(ctx, c.base()+"/sumdb/"+p.SumDB)
+		}()
 	}
+	failed := p.measure(ctx, c, &r)
+	wg.Wait()
+	r.Latency = median(r.Samples)
+	r.Elapsed = time.Since(start)
+	p.classify(&r, failed)
+	if p.SumDB != "" {
+		r.applyVerification(v)
+	}
+	return r
+}
 
-	// The measuring requests run concurrently, like the go command's own
-	// downloads, so a candidate's probe takes about one request's latency.
+// measure sends the measuring requests concurrently, like the go command's
+// own downloads, so a candidate's probe takes about one request's latency.
+// It fills r's Requests and Samples and returns the failures.
+func (p *Prober) measure(ctx context.Context, c Candidate, r *Result) []*reqError {
 	n := p.requests()
 	r.Requests = n
 	durs := make([]time.Duration, n)
 	errs := make([]*reqError, n)
+	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
@@ -204,10 +261,35 @@ func (p *Prober) probeOne(ctx context.Context, c Candidate) Result {
 			r.Samples = append(r.Samples, durs[i])
 		}
 	}
-	r.Latency = median(r.Samples)
-	r.Elapsed = time.Since(start)
-	p.classify(&r, failed)
-	return r
+	return failed
+}
+
+// applyVerification combines the answer to <proxy>/sumdb/<name>/supported
+// with the lookup through it: only a proxy that says it serves the
+// database has its lookup judged.
+func (r *Result) applyVerification(v verification) {
+	if r.SumDB != SumDBSupported {
+		return
+	}
+	r.SumDBDetail = v.detail
+	switch v.outcome {
+	case verified:
+		r.SumDB, r.SumDBGoSum = SumDBVerified, v.gosum
+	case invalid:
+		r.SumDB = SumDBInvalid
+	}
+}
+
+// withoutPlainHTTPCredentials returns u without its user information when
+// it is a plain-http URL that carries some, with a notice saying so: the
+// probe never sends credentials where anyone on the path can read them.
+func withoutPlainHTTPCredentials(u string) (string, string) {
+	pu, err := url.Parse(u)
+	if err != nil || pu.User == nil || !strings.EqualFold(pu.Scheme, "http") {
+		return u, ""
+	}
+	pu.User = nil
+	return pu.String(), "credentials not sent over plain http: probed without them"
 }
 
 func (p *Prober) classify(r *Result, errs []*reqError) {
@@ -246,7 +328,10 @@ func (p *Prober) classify(r *Result, errs []*reqError) {
 func (p *Prober) get(ctx context.Context, u string) (status int, body []byte, d time.Duration, rerr *reqError) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, nil, 0, &reqError{badAnswer, err}
+		return 0, nil, 0, &reqError{badAnswer, errors.New(ci.Redact(err.Error()))}
+	}
+	if req.URL.User != nil && !strings.EqualFold(req.URL.Scheme, "https") {
+		return 0, nil, 0, &reqError{badAnswer, fmt.Errorf("GET %s: refusing to send credentials over %s", ci.RedactURL(u), req.URL.Scheme)}
 	}
 	start := time.Now()
 	resp, err := p.client().Do(req)
@@ -262,7 +347,7 @@ func (p *Prober) get(ctx context.Context, u string) (status int, body []byte, d 
 		if ctx.Err() != nil {
 			what = "body stalled"
 		}
-		return resp.StatusCode, nil, d, &reqError{badAnswer, fmt.Errorf("GET %s: %s: %w", Redact(u), what, describe(ctx, err))}
+		return resp.StatusCode, nil, d, &reqError{badAnswer, fmt.Errorf("GET %s: %s: %w", ci.RedactURL(u), what, describe(ctx, err))}
 	}
 	return resp.StatusCode, body, d, nil
 }
@@ -295,17 +380,17 @@ func (p *Prober) fetchInfo(ctx context.Context, c Candidate, m module.Version) (
 		return 0, rerr
 	}
 	if status != http.StatusOK {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", Redact(u), status, http.StatusText(status))}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", ci.RedactURL(u), status, http.StatusText(status))}
 	}
 	var info struct {
 		Version string
 		Time    time.Time
 	}
 	if err := json.Unmarshal(body, &info); err != nil {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: not a version .info: %v", Redact(u), err)}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: not a version .info: %v", ci.RedactURL(u), err)}
 	}
 	if info.Version != m.Version {
-		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: .info names version %q, want %q", Redact(u), info.Version, m.Version)}
+		return 0, &reqError{badAnswer, fmt.Errorf("GET %s: .info names version %q, want %q", ci.RedactURL(u), info.Version, m.Version)}
 	}
 	return d, nil
 }
@@ -326,7 +411,7 @@ func (p *Prober) fetchSupported(ctx context.Context, c Candidate) (time.Duration
 	case http.StatusOK, http.StatusNotFound, http.StatusGone:
 		return d, nil
 	}
-	return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", Redact(u), status, http.StatusText(status))}
+	return 0, &reqError{badAnswer, fmt.Errorf("GET %s: %d %s", ci.RedactURL(u), status, http.StatusText(status))}
 }
 
 // sumdbSupported asks <proxy>/sumdb/<name>/supported.
@@ -354,25 +439,4 @@ func median(ds []time.Duration) time.Duration {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// SumDBName returns the checksum database's name from a GOSUMDB value
-// ("name", "name+key" or "name+key url"), or "" for off or empty.
-func SumDBName(gosumdb string) string {
-	f := strings.Fields(gosumdb)
-	if len(f) == 0 || f[0] == "off" {
-		return ""
-	}
-	name, _, _ := strings.Cut(f[0], "+")
-	return name
-}
-
-// Redact returns raw with the password of its user information replaced by
-// "xxxxx", for printing a proxy URL that carries credentials.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }
