@@ -12,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
+	"github.com/modhygiene/modhygiene/internal/mirror/mirrortest"
 	"github.com/modhygiene/modhygiene/internal/report/gitlab/gitlabtest"
 )
 
@@ -19,6 +20,21 @@ import (
 // may start a fake and hand it to scripts through env.
 var scriptSetups = []func(env *testscript.Env) error{
 	setupFakeGitLab,
+	setupFakeMirrors,
+}
+
+// setupFakeMirrors starts the mirrors the mirrors_* fault scripts use in
+// front of the script's module proxy (see mirrortest.StartScriptFakes).
+func setupFakeMirrors(env *testscript.Env) error {
+	f, err := mirrortest.StartScriptFakes(env.Getenv("MH_TEST_PROXY"), env.WorkDir)
+	if err != nil {
+		return err
+	}
+	env.Defer(f.Close)
+	for k, v := range f.Env() {
+		env.Setenv(k, v)
+	}
+	return nil
 }
 
 // setupFakeGitLab starts a fake of the GitLab merge-request notes API for

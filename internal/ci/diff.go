@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -125,4 +126,24 @@ func GitDiff(ctx context.Context, dir string, env []string, base string) (Change
 		return nil, fmt.Errorf("git diff %s HEAD: %w", base, err)
 	}
 	return ParseDiff(out), nil
+}
+
+// ChangedLines returns which lines of the repository at dir the pull or
+// merge request changed, from the review's base commit and one git diff
+// (run with the environment env). It returns nil without error outside a
+// review; the error says why the lines are unknown, with advice.
+func (e *Env) ChangedLines(ctx context.Context, dir string, env []string) (func(file string, line int) bool, error) {
+	rv, err := e.Review(os.ReadFile)
+	if err != nil || rv == nil || rv.BaseSHA == "" {
+		return nil, err
+	}
+	c, err := GitDiff(ctx, dir, env, rv.BaseSHA)
+	if err != nil {
+		hint := ""
+		if e.Platform == GitHub {
+			hint = " (actions/checkout needs fetch-depth: 2 or more for the base commit)"
+		}
+		return nil, fmt.Errorf("changed lines unknown%s; findings keep their usual order: %w", hint, err)
+	}
+	return c.Has, nil
 }

@@ -123,7 +123,7 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 	}
 	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d %s: %s\n", a.ci.Platform, len(s.ws.Modules), plural(len(s.ws.Modules), "module", "modules"), s.describe())
 	out := &outcome{sayFailed: true, after: func(res *stage.Outcome) {
-		a.defaultOutputs(ctx, env, res)
+		res.DefaultOutputs(ctx, env)
 		a.ensureDotenv(env, f.dotenv)
 	}}
 	if a.ci.Platform == ci.GitHub && rp.flags.format == "text" {
@@ -140,7 +140,7 @@ func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
 	plan := stage.Plan{Rules: s.rules(), Timings: &stage.Timings{ID: stage.TimingsID(s.ws)}}
 	cache := &stage.Cache{BuildCache: s.buildCache}
 	if s.mirrors != "" {
-		m := &stage.Mirrors{Candidates: s.mirrors, Environment: true, Dotenv: f.dotenv}
+		m := &stage.Mirrors{Candidates: s.mirrors, Environment: true, Dotenv: f.dotenv, PreferCurrent: s.autoMirror}
 		// In CI the choice is exported for the later steps; elsewhere it
 		// serves this run (a shell export would print on stdout).
 		switch m.Export, _ = stage.ExportTarget(a.ci, "auto"); {
@@ -190,39 +190,6 @@ func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error
 	st := res.Stages[0]
 	fmt.Fprintf(a.stdout, "run --post: %s (%s)\n", st.Summary, report.FormatDuration(st.Duration))
 	return nil
-}
-
-// defaultOutputs makes sure the Action's outputs are set when their stage
-// is off: cache-hit false, goproxy as it is, untidy-modules empty.
-func (a *app) defaultOutputs(ctx context.Context, env *stage.Env, out *stage.Outcome) {
-	if len(out.Stages) == 0 {
-		return
-	}
-	have := map[string]bool{}
-	for _, st := range out.Stages {
-		for k := range st.Outputs {
-			have[k] = true
-		}
-	}
-	add := map[string]string{}
-	if !have["cache-hit"] {
-		add["cache-hit"] = "false"
-	}
-	if !have["untidy-modules"] {
-		add["untidy-modules"] = ""
-	}
-	if !have["goproxy"] {
-		if m, err := env.Go.GoEnv(ctx, env.Dir, "GOPROXY"); err == nil {
-			add["goproxy"] = m["GOPROXY"]
-		}
-	}
-	last := &out.Stages[len(out.Stages)-1]
-	if last.Outputs == nil {
-		last.Outputs = map[string]string{}
-	}
-	for k, v := range add {
-		last.Outputs[k] = v
-	}
 }
 
 // ensureDotenv writes an empty dotenv file on GitLab when the mirrors

@@ -313,30 +313,16 @@ func (a *app) softFile(files *outFiles, path string, want bool, what string) io.
 	return f
 }
 
-// changedLines returns which lines the pull or merge request changed, from
-// the event's base commit and one `git diff`, or nil outside a review or
-// when git cannot tell (with one log line).
+// changedLines returns which lines the pull or merge request changed, or
+// nil outside a review or when git cannot tell (with one log line).
 func (a *app) changedLines() func(string, int) bool {
-	rv, err := a.ci.Review(os.ReadFile)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
-		return nil
-	}
-	if rv == nil || rv.BaseSHA == "" {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := ci.GitDiff(ctx, a.cwd, a.env, rv.BaseSHA)
+	has, err := a.ci.ChangedLines(ctx, a.cwd, a.env)
 	if err != nil {
-		hint := ""
-		if a.ci.Platform == ci.GitHub {
-			hint = " (actions/checkout needs fetch-depth: 2 or more for the base commit)"
-		}
-		fmt.Fprintf(a.stderr, "modhygiene: changed lines unknown%s; findings keep their usual order: %v\n", hint, err)
-		return nil
+		fmt.Fprintf(a.stderr, "modhygiene: %v\n", err)
 	}
-	return c.Has
+	return has
 }
 
 // gitlabNote returns the merge-request note reporter, or nil with one log

@@ -57,6 +57,7 @@ type runSettings struct {
 
 	dir        string // absolute working directory
 	mirrors    string // "" when off, else the candidate list
+	autoMirror bool   // mirrors is auto: keep a good current GOPROXY
 	store      string // the cache store spec ("" for the platform's)
 	cacheOff   bool
 	buildCache bool
@@ -180,7 +181,7 @@ func (s *runSettings) interpretStores(p ci.Platform) {
 	case "off", "false", "none":
 	case "auto", "", "true":
 		if isCI(p) {
-			s.mirrors = mirror.DefaultList
+			s.mirrors, s.autoMirror = mirror.DefaultList, true
 		}
 	default:
 		s.mirrors = m

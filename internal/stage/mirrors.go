@@ -68,6 +68,9 @@ type Mirrors struct {
 	// Environment reports MH009 for the environment as it came in. A plan
 	// reports MH009 from one stage only.
 	Environment bool
+	// PreferCurrent keeps the current GOPROXY while it is healthy and within
+	// a clear margin of the best candidate (what mirrors: auto wants).
+	PreferCurrent bool
 	// Table receives the candidate table; nil means env.Log.
 	Table io.Writer
 	// Out receives ExportShell and ExportJSON; nil means env.Log.
@@ -116,19 +119,20 @@ func (m *Mirrors) Run(ctx context.Context, env *Env) (Result, error) {
 		return Result{Status: Warning, Summary: "not measured: " + firstLine(err.Error())}, nil
 	}
 	m.Decision = p.decision
-	res := Result{Findings: p.findings, Summary: mirrorsSummary(&m.Decision), Outputs: map[string]string{}}
 	d := &m.Decision
-	if d.GOPROXY == "" || len(d.Chain) == 0 {
+	res := Result{Findings: p.findings, Summary: mirrorsSummary(d), Outputs: d.StepOutputs()}
+	if d.NothingUsable() {
 		// Going direct-only would throw away a GOPROXY that may work
 		// better than its probe suggests (a private network's proxy).
 		mirror.WriteTable(m.table(env), d)
+		if m.NoDirect {
+			fmt.Fprintf(env.Log, "modhygiene: mirrors: no usable mirror among %d candidates and --direct=false: GOPROXY left unchanged\n", len(d.Results))
+			res.Status = Failed
+			return res, nil
+		}
 		warn(env, "mirrors: no candidate is usable; GOPROXY stays as it is")
 		res.Status = Warning
 		return res, nil
-	}
-	res.Outputs["goproxy"] = d.GOPROXY
-	if d.GOSUMDB != "" {
-		res.Outputs["gosumdb"] = d.GOSUMDB
 	}
 	if err := m.export(env, d, time.Since(start)); err != nil {
 		if IsUsage(err) {
@@ -151,6 +155,11 @@ func (m *Mirrors) Run(ctx context.Context, env *Env) (Result, error) {
 func (m *Mirrors) validate() error {
 	if m.Timeout < 0 {
 		return Usagef("mirrors: --timeout must be positive")
+	}
+	if m.PrivateSet {
+		if err := mirror.CheckPrivate(m.Private); err != nil {
+			return Usagef("--private: %v", err)
+		}
 	}
 	for _, u := range m.SumDBURLs {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
@@ -210,8 +219,12 @@ func (m *Mirrors) probe(ctx context.Context, env *Env) (*probed, error) {
 		return nil, Usagef("--candidates: %v", err)
 	}
 	if env.CI.Platform == ci.GitHub {
-		// A company proxy's URL may carry credentials; the runner hides
-		// them from every later line of the log.
+		// A company proxy's URL may carry credentials, and so may values
+		// set with go env -w, which the process environment lacks; the
+		// runner hides them from every later line of the log.
+		for _, u := range append([]string{goenv["GOPROXY"], goenv["GOSUMDB"]}, m.SumDBURLs...) {
+			ci.MaskURL(env.Log, u)
+		}
 		for _, c := range cands {
 			ci.MaskURL(env.Log, c.URL)
 		}
@@ -220,13 +233,14 @@ func (m *Mirrors) probe(ctx context.Context, env *Env) (*probed, error) {
 	if m.PrivateSet {
 		private = m.Private
 	}
-	results, endpoints, err := m.measure(ctx, env, cands, private, mirror.SumDBName(goenv["GOSUMDB"]), defs)
+	results, endpoints, err := m.measure(ctx, env, cands, private, goenv, defs)
 	if err != nil {
 		return nil, err
 	}
 	d := mirror.Choose(results, mirror.ChooseOptions{
 		NoDirect: m.NoDirect, GOSUMDB: goenv["GOSUMDB"], DefaultGOSUMDB: defs.GOSUMDB,
 		Private: m.Private, PrivateSet: m.PrivateSet, SumDBEndpoints: endpoints,
+		Current: goenv["GOPROXY"], PreferCurrent: m.PreferCurrent,
 	})
 	p := &probed{decision: d}
 	if m.Environment {
@@ -247,7 +261,7 @@ func mirrorGoEnv(ctx context.Context, r *gocmd.Runner, dir string) (map[string]s
 		defer close(done)
 		defs, defsErr = mirror.Defaults(ctx, r, dir)
 	}()
-	goenv, err := r.GoEnv(ctx, dir, append(append([]string(nil), envcheck.Vars...), "GONOPROXY")...)
+	goenv, err := r.GoEnv(ctx, dir, append(append([]string(nil), envcheck.Vars...), "GONOPROXY", "GONOSUMDB")...)
 	<-done
 	if err == nil {
 		err = defsErr
@@ -257,19 +271,9 @@ func mirrorGoEnv(ctx context.Context, r *gocmd.Runner, dir string) (map[string]s
 
 // measure probes the candidates and the alternative checksum database
 // endpoints at once.
-func (m *Mirrors) measure(ctx context.Context, env *Env, cands []mirror.Candidate, private, dbName string, defs mirror.GoDefaults) ([]mirror.Result, []mirror.Endpoint, error) {
-	if dbName == "" {
-		dbName = mirror.SumDBName(defs.GOSUMDB)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = httpProxy(env.Go.Env)
-	defer tr.CloseIdleConnections()
-	timeout := m.Timeout
-	if timeout == 0 {
-		timeout = DefaultMirrorTimeout
-	}
-	p := &mirror.Prober{Client: &http.Client{Transport: tr}, Timeout: timeout,
-		Modules: mirror.ProbeModules(env.Workspace, private, 3), SumDB: dbName}
+func (m *Mirrors) measure(ctx context.Context, env *Env, cands []mirror.Candidate, private string, goenv map[string]string, defs mirror.GoDefaults) ([]mirror.Result, []mirror.Endpoint, error) {
+	p := m.prober(env, private, goenv, defs)
+	defer p.Client.CloseIdleConnections()
 	var endpoints []mirror.Endpoint
 	epDone := make(chan struct{})
 	go func() {
@@ -284,6 +288,38 @@ func (m *Mirrors) measure(ctx context.Context, env *Env, cands []mirror.Candidat
 		return nil, nil, err
 	}
 	return results, endpoints, nil
+}
+
+// prober sets up the probe: the HTTP client, the modules to ask for, and
+// the checksum database's name, key and the module a lookup verifies.
+func (m *Mirrors) prober(env *Env, private string, goenv map[string]string, defs mirror.GoDefaults) *mirror.Prober {
+	dbName := mirror.SumDBName(goenv["GOSUMDB"])
+	if dbName == "" {
+		dbName = mirror.SumDBName(defs.GOSUMDB)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = httpProxy(env.Go.Env)
+	timeout := m.Timeout
+	if timeout == 0 {
+		timeout = DefaultMirrorTimeout
+	}
+	p := &mirror.Prober{Client: &http.Client{Transport: tr}, Timeout: timeout,
+		Modules: mirror.ProbeModules(env.Workspace, private, 3), SumDB: dbName}
+	if key, err := mirror.SumDBKey(goenv["GOSUMDB"], defs.GOSUMDB); err == nil {
+		p.SumDBKey = key
+	} else if dbName != "" {
+		notice(env, "%v; no mirror is trusted with the checksum database", err)
+	}
+	nosumdb := goenv["GONOSUMDB"]
+	if m.PrivateSet {
+		nosumdb = m.Private
+	}
+	probe, err := mirror.SumDBProbe(env.Workspace, private, nosumdb)
+	if err != nil {
+		warn(env, "%v", err)
+	}
+	p.SumDBProbe = probe
+	return p
 }
 
 // envFindings checks the environment as it came in (MH009), with
@@ -309,7 +345,7 @@ func (m *Mirrors) export(env *Env, d *mirror.Decision, probed time.Duration) err
 	vars := d.Vars()
 	switch m.Export {
 	case "":
-		fmt.Fprintf(env.Log, "modhygiene: GOPROXY=%s for this run; to keep it: eval \"$(modhygiene mirrors --export shell)\"\n", mirror.Redact(d.GOPROXY))
+		fmt.Fprintf(env.Log, "modhygiene: GOPROXY=%s for this run; to keep it: eval \"$(modhygiene mirrors --export shell)\"\n", d.RedactedGOPROXY())
 	case ExportShell:
 		return mirror.WriteShell(m.out(env), vars)
 	case ExportJSON:

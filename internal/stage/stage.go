@@ -199,3 +199,37 @@ func (o *Outcome) Stage(name string) *report.Stage {
 	}
 	return nil
 }
+
+// DefaultOutputs makes sure the Action's outputs are set when their stage
+// did not run: cache-hit false, untidy-modules empty, goproxy as the go
+// command sees it (credentials redacted). They go on the last stage.
+func (o *Outcome) DefaultOutputs(ctx context.Context, env *Env) {
+	if len(o.Stages) == 0 {
+		return
+	}
+	have := map[string]bool{}
+	for _, st := range o.Stages {
+		for k := range st.Outputs {
+			have[k] = true
+		}
+	}
+	add := map[string]string{}
+	if !have["cache-hit"] {
+		add["cache-hit"] = "false"
+	}
+	if !have["untidy-modules"] {
+		add["untidy-modules"] = ""
+	}
+	if !have["goproxy"] {
+		if m, err := env.Go.GoEnv(ctx, env.Dir, "GOPROXY"); err == nil {
+			add["goproxy"] = ci.RedactURL(m["GOPROXY"])
+		}
+	}
+	last := &o.Stages[len(o.Stages)-1]
+	if last.Outputs == nil {
+		last.Outputs = map[string]string{}
+	}
+	for k, v := range add {
+		last.Outputs[k] = v
+	}
+}
