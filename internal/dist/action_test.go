@@ -293,3 +293,22 @@ func docWorkflows(t *testing.T) []string {
 	}
 	return out
 }
+
+// TestActionShimNode runs the shim's own tests under MODHYGIENE_NODE (.ci/run
+// sets it to node 24 from npm, the version the runner uses for node24
+// actions); all_test.go runs them under the node on PATH.
+func TestActionShimNode(t *testing.T) {
+	node := os.Getenv("MODHYGIENE_NODE")
+	if node == "" {
+		t.Skip("set MODHYGIENE_NODE to a node binary (bash .ci/run installs node 24) to run the shim's tests under it")
+	}
+	version, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		t.Fatalf("%s --version: %v", node, err)
+	}
+	out, err := exec.Command(node, "--test", filepath.Join(root, "action", "shim.test.js")).CombinedOutput()
+	t.Logf("node %s:\n%s", strings.TrimSpace(string(version)), out)
+	if err != nil {
+		t.Fatalf("node --test action/shim.test.js under node %s: %v", strings.TrimSpace(string(version)), err)
+	}
+}

@@ -143,10 +143,13 @@ func TestWorkflows(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(read(t, ".github/workflows/release.yml"))
-	for _, want := range []string{"checksums.txt", "sha256sum", "modhygiene_", "ghcr.io", "internal/cli.Version="} {
+	for _, want := range []string{"checksums.txt", "sha256sum", "modhygiene_", "ghcr.io", "internal/cli.Version=", "templates/modhygiene.yml"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("release.yml lacks %q", want)
 		}
+	}
+	if strings.Contains(text, "setup-qemu-action") {
+		t.Error("release.yml sets up QEMU: the Dockerfile cross-compiles, the image needs no emulation")
 	}
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		for _, goarch := range []string{"amd64", "arm64"} {
