@@ -221,6 +221,9 @@ func (r gclResult) has(check, path, severity string) bool {
 // component, the binary built from this checkout standing in for the
 // image.
 func TestGitLabCILocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs pipelines")
+	}
 	gcl := gitlabCILocal(t)
 	bin := buildBinary(t)
 	srv := goproxytest.NewTestServer(t, filepath.Join(root, "testdata", "mod"), "")
