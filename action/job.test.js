@@ -45,9 +45,17 @@ function actionDefaults() {
     const n = line.match(/^ {2}([A-Za-z0-9_-]+):\s*$/);
     if (n) name = n[1];
     const d = line.match(/^ {4}default:\s*(.*)$/);
-    if (d && name) env[`INPUT_${name.toUpperCase()}`] = d[1].replace(/^'(.*)'$/, '$1');
+    // An expression default (the token's) is the runner's to evaluate.
+    if (d && name && !d[1].includes('${{')) env[`INPUT_${name.toUpperCase()}`] = d[1].replace(/^'(.*)'$/, '$1');
   }
   return env;
+}
+
+// actionOutputs reads the names of the outputs declared in action.yml.
+function actionOutputs() {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'action.yml'), 'utf8');
+  const outputs = text.split(/^outputs:/m)[1].split(/^\S/m)[0];
+  return new Set([...outputs.matchAll(/^ {2}([A-Za-z0-9_-]+):\s*$/gm)].map((m) => m[1]));
 }
 
 // startProxy serves testdata/mod as a module proxy (a Go helper) and
@@ -234,6 +242,8 @@ describe('simulated GitHub job', () => {
       ACTIONS_RESULTS_URL: `${cache.url}/`,
       ACTIONS_RUNTIME_TOKEN: cache.token,
       ACTIONS_CACHE_SERVICE_V2: 'true',
+      // The test shares the machine's GOCACHE: keep it out of the fake.
+      'INPUT_BUILD-CACHE': 'false',
     };
 
     // First job: cold module cache, modules from the proxy. Only the local
@@ -256,6 +266,8 @@ describe('simulated GitHub job', () => {
     assert.equal(j1.outputs['cache-hit'], 'false');
     assert.match(j1.outputs.goproxy || '', new RegExp(proxy.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.ok(j1.exported.GOPROXY, 'GOPROXY is exported for later steps');
+    const declared = actionOutputs();
+    for (const k of Object.keys(j1.outputs)) assert.ok(declared.has(k), `output ${k} is written but not declared in action.yml`);
 
     assert.equal(j1.post.code, 0, `post\n${j1.post.stdout}${j1.post.stderr}`);
     const saved = cache.finalized();

@@ -1,36 +1,39 @@
 'use strict';
 // The modhygiene action's shim: obtain the modhygiene binary, then exec it.
 //
-// The binary comes from the release asset for the action's version
-// (modhygiene_<os>_<arch>[.exe], verified against the release's
-// checksums.txt; for a moving tag such as v1, the latest release if it is a
-// v1 release) and, failing that, from `go build` of the action's own source
-// (keyed by the commit when the action is pinned by SHA, else by a hash of
-// its Go sources). Either way it is kept in
-// RUNNER_TOOL_CACHE/modhygiene/<version or commit>/<arch>/ so that later
-// steps and jobs on the same runner reuse it. A checksum mismatch is never
-// run: the shim warns and builds from source instead.
+// The binary is the release asset for the version that release.js resolves
+// (the `version` input, else the action's ref: a release tag, a moving tag
+// such as v1, or a commit SHA that a release tag points at), verified
+// against the release's checksums.txt. A checksum mismatch fails the step.
+// Only when no release can be had is the action's own source built with
+// the go command, with a warning: that takes minutes. Either way the binary
+// is kept in RUNNER_TOOL_CACHE/modhygiene/<version>/<arch>/ so that later
+// steps and jobs on the same runner reuse it.
+//
+// Inputs the shim itself acts on (the binary reads the others as INPUT_*):
+//   version          which release to run (see release.js)
+//   install-only     put modhygiene on PATH for later steps and run nothing
+//   args             more arguments for `modhygiene run`, split as words
+//                    without a shell (args.js)
+//   skip-save-cache  the post step does nothing
+//   token            for the GitHub API calls that resolve a version
 //
 // Only node's built-in modules are used: no npm dependencies.
 
 const childProcess = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
-const http = require('http');
-const https = require('https');
 const os = require('os');
 const path = require('path');
+const { ArgsError, splitArgs } = require('./args');
+const release = require('./release');
 
 const TOOL = 'modhygiene';
 const MODULE = 'github.com/modhygiene/modhygiene';
-// RELEASE_BASE_ENV overrides the host that serves releases (default:
-// GITHUB_SERVER_URL). Tests point it at a local server.
-const RELEASE_BASE_ENV = 'MODHYGIENE_RELEASE_BASE_URL';
 // STATE_NAME is the name under which main hands the binary's path to post.
 const STATE_NAME = 'modhygiene_binary';
-const MAX_REDIRECTS = 5;
-const MAX_ASSET_BYTES = 512 << 20;
-const DOWNLOAD_TIMEOUT_MS = 120000;
+// BUILD_COST is what a build of the action's source costs, for the warning.
+const BUILD_COST = 'about 3 to 5 minutes on a hosted runner';
 
 const GOOS = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd' };
 const GOARCH = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
@@ -38,11 +41,6 @@ const GOARCH = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
 // goPlatform returns the GOOS and GOARCH of this runner.
 function goPlatform(platform = process.platform, arch = process.arch) {
   return { goos: GOOS[platform] || platform, goarch: GOARCH[arch] || arch };
-}
-
-// assetName is the release asset for a platform: modhygiene_<os>_<arch>[.exe].
-function assetName(goos, goarch) {
-  return `${TOOL}_${goos}_${goarch}${goos === 'windows' ? '.exe' : ''}`;
 }
 
 function exeName(goos) {
@@ -68,21 +66,19 @@ function actionIdentity(env, dirname = __dirname) {
   return { dir, repo, ref };
 }
 
-// isReleaseTag reports whether ref names a release: vMAJOR.MINOR.PATCH with
-// an optional pre-release suffix. A major tag (v1), a branch or a commit
-// SHA has no release assets of its own.
-function isReleaseTag(ref) {
-  return /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(ref);
+// input returns the action input name as the runner passes it (INPUT_ and
+// the name upper-cased, hyphens kept), trimmed.
+function input(env, name) {
+  return String(env[`INPUT_${name.toUpperCase()}`] || '').trim();
 }
 
-// isMovingTag reports whether ref is a major or minor tag (v1, v1.2) that
-// the release workflow moves to the newest release it covers.
-function isMovingTag(ref) {
-  return /^v\d+(\.\d+)?$/.test(ref);
-}
-
-function isCommit(ref) {
-  return /^[0-9a-f]{40}$/.test(ref);
+// boolInput reads a boolean input as the runner's YAML 1.2 core schema
+// does; anything else is an error.
+function boolInput(env, name) {
+  const v = input(env, name);
+  if (['', 'false', 'False', 'FALSE'].includes(v)) return false;
+  if (['true', 'True', 'TRUE'].includes(v)) return true;
+  throw new ArgsError(`${name}: ${JSON.stringify(v)} is not a boolean (true or false)`);
 }
 
 // log writes a line to the step's log.
@@ -99,84 +95,18 @@ function warning(msg) {
   process.stdout.write(`::warning::${escapeData(msg)}\n`);
 }
 
-// get fetches url into memory, following redirects; it rejects on a status
-// other than 200. err.statusCode is set for an HTTP error.
-function get(url, { redirects = MAX_REDIRECTS, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    let u;
-    try {
-      u = new URL(url);
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : null;
-    if (!mod) {
-      reject(new Error(`unsupported URL ${url}`));
-      return;
-    }
-    const req = mod.get(u, { headers: { 'User-Agent': 'modhygiene-action', ...headers }, timeout: DOWNLOAD_TIMEOUT_MS }, (res) => {
-      const { statusCode } = res;
-      if ([301, 302, 303, 307, 308].includes(statusCode) && res.headers.location) {
-        res.resume();
-        if (redirects <= 0) {
-          reject(new Error(`GET ${url}: too many redirects`));
-          return;
-        }
-        // Credentials never follow a redirect to another host.
-        const next = new URL(res.headers.location, u);
-        const h = next.host === u.host ? headers : {};
-        resolve(get(next.toString(), { redirects: redirects - 1, headers: h }));
-        return;
-      }
-      if (statusCode !== 200) {
-        res.resume();
-        const err = new Error(`GET ${url}: ${statusCode} ${res.statusMessage || ''}`.trim());
-        err.statusCode = statusCode;
-        reject(err);
-        return;
-      }
-      const chunks = [];
-      let n = 0;
-      res.on('data', (c) => {
-        n += c.length;
-        if (n > MAX_ASSET_BYTES) {
-          req.destroy(new Error(`GET ${url}: larger than ${MAX_ASSET_BYTES} bytes`));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks)));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
-    req.on('error', reject);
-  });
+function error(msg) {
+  process.stdout.write(`::error::${escapeData(msg)}\n`);
 }
-
-// parseChecksums reads a sha256sum-style file ("<hex>  <name>" per line,
-// an optional '*' before binary names) into a Map of name to hex digest.
-function parseChecksums(text) {
-  const sums = new Map();
-  for (const line of String(text).split(/\r?\n/)) {
-    const m = line.trim().match(/^([0-9a-fA-F]{64})\s+\*?(.+)$/);
-    if (m) sums.set(m[2].trim(), m[1].toLowerCase());
-  }
-  return sums;
-}
-
-function sha256(buf) {
-  return crypto.createHash('sha256').update(buf).digest('hex');
-}
-
-// ChecksumError is a downloaded asset that does not match checksums.txt.
-class ChecksumError extends Error {}
 
 // toolDir is the tool-cache directory of one version for one architecture,
 // laid out as the runner's tool cache is: <root>/modhygiene/<key>/<arch>.
 function toolDir(env, key, goarch) {
-  const root = env.RUNNER_TOOL_CACHE || path.join(os.tmpdir(), 'modhygiene-tool-cache');
-  return path.join(root, TOOL, key, goarch);
+  return path.join(toolRoot(env), key, goarch);
+}
+
+function toolRoot(env) {
+  return path.join(env.RUNNER_TOOL_CACHE || path.join(os.tmpdir(), 'modhygiene-tool-cache'), TOOL);
 }
 
 // cached returns the binary in dir when a complete one is there.
@@ -201,74 +131,30 @@ function tempPath(dir, name) {
   return path.join(dir, `.${name}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
 }
 
-// releaseURL is where the assets of tag are: <base>/<repo>/releases/download/<tag>/,
-// or, for tag "latest", <base>/<repo>/releases/latest/download/.
-function releaseURL(env, repo, tag) {
-  const base = (env[RELEASE_BASE_ENV] || env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
-  if (tag === 'latest') return `${base}/${repo}/releases/latest/download/`;
-  return `${base}/${repo}/releases/download/${encodeURIComponent(tag)}/`;
-}
-
-// fetchVerified fetches the asset of a release and its checksums.txt and
-// returns the asset once its sha256 matches; else it throws a ChecksumError.
-async function fetchVerified(env, repo, tag, name) {
-  const base = releaseURL(env, repo, tag);
-  const [sumsText, asset] = await Promise.all([get(base + 'checksums.txt'), get(base + name)]);
-  const want = parseChecksums(sumsText.toString('utf8')).get(name);
-  if (!want) {
-    throw new ChecksumError(`checksums.txt of ${repo}@${tag} has no entry for ${name}`);
+// fromRelease returns the binary of release plan.tag: from the tool cache,
+// else downloaded and verified.
+async function fromRelease(env, plan, plat) {
+  const dir = toolDir(env, plan.tag, plat.goarch);
+  const hit = cached(dir, plat.goos);
+  if (hit) {
+    log(`modhygiene: using ${hit} (release ${plan.tag}; ${plan.why})`);
+    return hit;
   }
-  const got = sha256(asset);
-  if (got !== want) {
-    throw new ChecksumError(`${name} of ${repo}@${tag}: sha256 ${got} does not match checksums.txt (${want}); refusing it`);
-  }
-  return asset;
-}
-
-// download fetches the release asset for tag and verifies it against the
-// release's checksums.txt. It returns the installed binary's path, or
-// throws: a ChecksumError when the asset does not match.
-async function download(env, repo, tag, plat) {
-  const name = assetName(plat.goos, plat.goarch);
-  const asset = await fetchVerified(env, repo, tag, name);
-  const dir = toolDir(env, tag, plat.goarch);
+  const name = release.assetName(plat.goos, plat.goarch);
   const tmp = tempPath(path.dirname(dir), name);
-  fs.writeFileSync(tmp, asset);
-  return install(tmp, dir, plat.goos);
-}
-
-// downloadLatest serves an action used at a moving tag (v1, v1.2): it
-// fetches the latest release's asset, verified against that release's
-// checksums.txt, and accepts it only if its version is covered by the tag
-// (v1.4.2 for v1), so that a newer major release is never run in place of
-// the action's own. It returns the installed binary's path and version.
-async function downloadLatest(env, repo, tag, plat) {
-  const name = assetName(plat.goos, plat.goarch);
-  const asset = await fetchVerified(env, repo, 'latest', name);
-  const scratch = toolDir(env, `${tag}-latest`, plat.goarch);
-  const tmp = tempPath(path.dirname(scratch), name);
-  fs.writeFileSync(tmp, asset, { mode: 0o755 });
-  let version = '';
-  try {
-    const res = childProcess.spawnSync(tmp, ['version'], { env, encoding: 'utf8', timeout: 30000 });
-    const m = (res.stdout || '').match(/^modhygiene (v\S+)\s*$/m);
-    version = m ? m[1] : '';
-  } catch (_) {
-    // not runnable here: handled below
-  }
-  if (!version.startsWith(`${tag}.`)) {
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`the latest release (${version || 'unknown version'}) is not a ${tag} release`);
-  }
-  const bin = install(tmp, toolDir(env, version, plat.goarch), plat.goos);
-  return { bin, version };
+  const start = Date.now();
+  const got = await release.download(env, plan.repo, plan.tag, name, tmp);
+  const bin = install(tmp, dir, plat.goos);
+  const secs = ((Date.now() - start) / 1000).toFixed(1);
+  log(`modhygiene: downloaded release ${plan.tag} (${plan.why}): ${name}, ${got.bytes} bytes in ${secs} s, sha256 verified`);
+  return bin;
 }
 
 // sourceKey names a build of the action's source: the commit when the
 // action is pinned by SHA, else a hash of the Go sources that go into the
 // binary (go.mod, go.sum and the .go files outside testdata).
 function sourceKey(ident) {
-  if (isCommit(ident.ref)) return ident.ref;
+  if (release.isCommit(ident.ref)) return ident.ref;
   const h = crypto.createHash('sha256');
   const walk = (rel) => {
     const entries = fs.readdirSync(path.join(ident.dir, rel), { withFileTypes: true });
@@ -290,9 +176,16 @@ function sourceKey(ident) {
 }
 
 // build compiles the action's own source with the go command on PATH into
-// the tool cache, keyed by the action's commit.
-function build(env, ident, plat) {
+// the tool cache, keyed by sourceKey. why says why no release is used; it
+// is part of the warning that a build is about to cost minutes.
+function build(env, ident, plat, why = '') {
+  const warn = () => {
+    if (why) {
+      warning(`modhygiene: no release binary (${why}); building the action's source with go, which takes ${BUILD_COST}. Pin the action to a release (@vX.Y.Z, or a commit a release tag points at) or set the version input to run a prebuilt, verified binary in seconds`);
+    }
+  };
   if (!fs.existsSync(path.join(ident.dir, 'go.mod'))) {
+    warn();
     throw new Error(`no go.mod in the action's directory ${ident.dir}`);
   }
   const key = sourceKey(ident);
@@ -302,7 +195,8 @@ function build(env, ident, plat) {
     log(`modhygiene: using ${hit} (built from source ${key})`);
     return hit;
   }
-  const version = ident.ref && !isCommit(ident.ref) ? ident.ref : `devel-${key}`;
+  warn();
+  const version = ident.ref && !release.isCommit(ident.ref) ? ident.ref : `devel-${key}`;
   const tmp = tempPath(path.dirname(dir), 'build');
   // The user's settings for their own modules must not break our build:
   // no workspace, our own go.sum, and the go command's default flags.
@@ -311,6 +205,7 @@ function build(env, ident, plat) {
   delete buildEnv.GOARCH;
   const args = ['build', '-trimpath', '-ldflags', `-s -w -X ${MODULE}/internal/cli.Version=${version}`, '-o', tmp, './cmd/modhygiene'];
   log(`modhygiene: building from source ${key}: go ${args.join(' ')}`);
+  const start = Date.now();
   const res = childProcess.spawnSync('go', args, { cwd: ident.dir, env: buildEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   if (res.error) {
     if (res.error.code === 'ENOENT') {
@@ -321,46 +216,28 @@ function build(env, ident, plat) {
   if (res.status !== 0) {
     throw new Error(`go build of the action's source failed (exit status ${res.status})`);
   }
+  log(`modhygiene: built in ${((Date.now() - start) / 1000).toFixed(0)} s`);
   return install(tmp, dir, plat.goos);
 }
 
-// obtain returns the path of a modhygiene binary for this runner: from the
-// tool cache, the release for the action's version, or a build of its
-// source, in that order.
+// obtain returns the path of a modhygiene binary for this runner: a
+// verified release, or a build of the action's source when no release can
+// be had. It throws a ChecksumError when a release fails verification and
+// a VersionError when the version input names no release that can be had.
 async function obtain(env, { dirname = __dirname, plat = goPlatform() } = {}) {
   const ident = actionIdentity(env, dirname);
-  if (ident.repo && isReleaseTag(ident.ref)) {
-    const hit = cached(toolDir(env, ident.ref, plat.goarch), plat.goos);
-    if (hit) {
-      log(`modhygiene: using ${hit} (release ${ident.ref})`);
-      return hit;
-    }
+  let plan = await release.resolve(env, ident, path.join(toolRoot(env), 'refs'));
+  if (plan.tag) {
     try {
-      const bin = await download(env, ident.repo, ident.ref, plat);
-      log(`modhygiene: downloaded release ${ident.ref} (${assetName(plat.goos, plat.goarch)}, sha256 verified)`);
-      return bin;
+      return await fromRelease(env, plan, plat);
     } catch (err) {
-      if (err instanceof ChecksumError) {
-        warning(`modhygiene: ${err.message}; building from the action's source instead`);
-      } else {
-        log(`modhygiene: no release binary (${err.message}); building from the action's source`);
-      }
+      if (err instanceof release.ChecksumError) throw err;
+      const what = err.statusCode === 404 ? `release ${plan.tag} has no ${release.assetName(plat.goos, plat.goarch)}` : `release ${plan.tag}: ${err.message}`;
+      if (plan.explicit) throw new release.VersionError(`version: ${what}`);
+      plan = { build: true, why: what };
     }
   }
-  if (ident.repo && isMovingTag(ident.ref)) {
-    try {
-      const { bin, version } = await downloadLatest(env, ident.repo, ident.ref, plat);
-      log(`modhygiene: downloaded release ${version} for ${ident.ref} (${assetName(plat.goos, plat.goarch)}, sha256 verified)`);
-      return bin;
-    } catch (err) {
-      if (err instanceof ChecksumError) {
-        warning(`modhygiene: ${err.message}; building from the action's source instead`);
-      } else {
-        log(`modhygiene: no release binary for ${ident.ref} (${err.message}); building from the action's source`);
-      }
-    }
-  }
-  return build(env, ident, plat);
+  return build(env, ident, plat, plan.why);
 }
 
 // newDelimiter returns a fresh delimiter for an environment file entry.
@@ -368,17 +245,28 @@ function newDelimiter() {
   return `ghadelimiter_${crypto.randomUUID()}`;
 }
 
-// saveState appends name=value to the file in GITHUB_STATE, which the
-// runner hands to the post step as STATE_<name>. The value may not contain
-// the (random) delimiter.
-function saveState(env, name, value) {
-  const file = env.GITHUB_STATE;
+// appendEnvFile appends name=value to the runner's environment file at
+// file (GITHUB_STATE, GITHUB_OUTPUT) with a fresh random delimiter, which
+// neither may contain.
+function appendEnvFile(file, name, value) {
   if (!file) return false;
   const delim = newDelimiter();
   if (String(name).includes(delim) || String(value).includes(delim)) {
-    throw new Error(`state value for ${name} contains the delimiter`);
+    throw new Error(`value for ${name} contains the delimiter`);
   }
   fs.appendFileSync(file, `${name}<<${delim}${os.EOL}${value}${os.EOL}${delim}${os.EOL}`);
+  return true;
+}
+
+// saveState hands name=value to the post step, which sees STATE_<name>.
+function saveState(env, name, value) {
+  return appendEnvFile(env.GITHUB_STATE, name, value);
+}
+
+// addPath puts dir on PATH for the job's later steps (GITHUB_PATH).
+function addPath(env, dir) {
+  if (!env.GITHUB_PATH) return false;
+  fs.appendFileSync(env.GITHUB_PATH, `${dir}${os.EOL}`);
   return true;
 }
 
@@ -416,53 +304,81 @@ function exec(bin, args, env, { stdio = 'inherit' } = {}) {
   });
 }
 
-// main is the action's main step: obtain the binary, hand its path to the
-// post step, and run `modhygiene <args>` (by default `modhygiene run`).
+// Exit codes of the shim itself, as the binary's: 2 a bad input, 3 no
+// binary (or one that failed verification).
+const EXIT_USAGE = 2;
+const EXIT_FAILED = 3;
+
+// main is the action's main step: obtain the binary and either put it on
+// PATH (install-only) or hand its path to the post step and run
+// `modhygiene run <args>`.
 async function main(args = ['run'], env = process.env) {
+  let extra;
+  let installOnly;
+  try {
+    extra = splitArgs(input(env, 'args'));
+    installOnly = boolInput(env, 'install-only');
+  } catch (err) {
+    error(`modhygiene: ${err.message}`);
+    return EXIT_USAGE;
+  }
   let bin;
   try {
     bin = await obtain(env);
   } catch (err) {
-    process.stdout.write(`::error::${escapeData(`modhygiene: cannot obtain the binary: ${err.message}`)}\n`);
-    return 3;
+    error(`modhygiene: cannot obtain the binary: ${err.message}`);
+    return err instanceof release.VersionError ? EXIT_USAGE : EXIT_FAILED;
+  }
+  if (installOnly) {
+    addPath(env, path.dirname(bin));
+    log(`modhygiene: ${bin} is on PATH for the next steps (install-only: nothing runs)`);
+    return 0;
   }
   saveState(env, STATE_NAME, bin);
-  return exec(bin, args, env);
+  return exec(bin, [...args, ...extra], env);
 }
 
-// post is the action's post step: run `modhygiene run --post` (which saves
-// the caches) with the binary main used.
+// post is the action's post step: run `modhygiene run --post <args>` (which
+// saves the caches) with the binary main used, unless skip-save-cache.
 async function post(args = ['run', '--post'], env = process.env) {
+  let extra;
+  let skip;
+  try {
+    extra = splitArgs(input(env, 'args'));
+    skip = boolInput(env, 'skip-save-cache');
+  } catch (err) {
+    warning(`modhygiene: ${err.message}; the caches are not saved`);
+    return 0;
+  }
+  if (skip) {
+    log('modhygiene: skip-save-cache is true; nothing to save');
+    return 0;
+  }
   const bin = env[`STATE_${STATE_NAME}`];
   if (!bin) {
-    log('modhygiene: the main step did not obtain the binary; nothing to do');
+    log('modhygiene: the main step did not run the binary; nothing to do');
     return 0;
   }
   if (!fs.existsSync(bin)) {
     warning(`modhygiene: ${bin} is gone; the caches are not saved`);
     return 0;
   }
-  return exec(bin, args, env);
+  return exec(bin, [...args, ...extra], env);
 }
 
 module.exports = {
-  ChecksumError,
-  RELEASE_BASE_ENV,
+  ...release,
+  BUILD_COST,
   STATE_NAME,
   actionIdentity,
-  assetName,
   build,
-  download,
   exec,
-  get,
   goPlatform,
-  isMovingTag,
-  isReleaseTag,
   main,
   obtain,
-  parseChecksums,
   post,
   saveState,
   sourceKey,
+  splitArgs,
   toolDir,
 };

@@ -13,12 +13,11 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/goproxytest"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/modhygiene/modhygiene/internal/testenv"
 )
 
-// TestGitLabMergeRequestJob runs the include's job script, with its default
+// TestGitLabMergeRequestJob runs the component's job script, with its default
 // inputs, as a GitLab runner would in a merge-request pipeline: the
 // project's image is stood in for by the binary built from this checkout on
 // PATH, the project is the fixture monorepo (testdata/ghjob/monorepo), its
@@ -35,16 +34,7 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("GitLab's shell executor here is sh")
 	}
-	absRoot, err := filepath.Abs(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "modhygiene"), "./cmd/modhygiene")
-	build.Dir = absRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	help, _ := exec.Command(filepath.Join(bin, "modhygiene"), "help").Output()
 	if !regexp.MustCompile(`(?m)^\s+run\s`).Match(help) {
 		t.Skip("this checkout has no `modhygiene run` yet")
@@ -179,28 +169,9 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	}
 }
 
-// defaultJob returns the include's job with its inputs at their defaults.
+// defaultJob returns the component's job with its inputs at their defaults.
 func defaultJob(t *testing.T) map[string]any {
 	t.Helper()
-	data := read(t, ".gitlab/modhygiene.gitlab-ci.yml")
-	docs := documents(t, "include", data)
-	inputs := docs[0]["spec"].(map[string]any)["inputs"].(map[string]any)
-	_, body, _ := bytes.Cut(data, []byte("\n---\n"))
-	expanded := inputRef.ReplaceAllFunc(body, func(m []byte) []byte {
-		d := inputs[string(inputRef.FindSubmatch(m)[1])].(map[string]any)["default"]
-		switch d := d.(type) {
-		case bool:
-			if d {
-				return []byte("true")
-			}
-			return []byte("false")
-		default:
-			return []byte(d.(string))
-		}
-	})
-	var jobs map[string]map[string]any
-	if err := yaml.Unmarshal(expanded, &jobs); err != nil {
-		t.Fatal(err)
-	}
-	return jobs["modhygiene"]
+	_, job := expandJob(t, nil)
+	return job
 }
