@@ -34,7 +34,7 @@ func runCommand() *command {
 			fs.String("dir", ".", "the repository `DIR` (input working-directory)")
 			fs.String("mirrors", "auto", "mirrors to probe: auto (the built-in candidates in CI, off elsewhere), off, or a comma-separated `LIST` of presets and URLs")
 			fs.String("cache", "auto", "cache store: auto (the platform's), off, or file:///PATH, s3://BUCKET/PREFIX?..., github, gitlab")
-			fs.Bool("build-cache", false, "also restore and save the build cache (GOCACHE)")
+			fs.String("build-cache", "auto", "also restore and save the build cache (GOCACHE): true, false or auto (true on GitHub Actions)")
 			fs.String("tidy", "check", "tidy stage: check, fix or off")
 			fs.String("checks", "all", "graph rules: all, off, or comma-separated rule IDs and names")
 			fs.Bool("vuln", false, "scan for known vulnerabilities")
@@ -107,7 +107,7 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 	// fail-on and sarif are settings; the sarif file is relative to the
 	// current directory (the workspace on GitHub), where the upload step
 	// looks for it.
-	f.rf.failOn, f.rf.sarifFile = s.values["fail-on"], s.values["sarif"]
+	f.rf.failOn, f.rf.sarifFile, f.rf.onlyNew = s.values["fail-on"], s.values["sarif"], s.onlyNew
 	rp, err := f.rf.resolve()
 	if err != nil {
 		return err

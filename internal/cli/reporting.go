@@ -30,6 +30,7 @@ type reportFlags struct {
 	failOn          string
 	baseline        string
 	ciReport        string
+	onlyNew         bool
 }
 
 func (r *reportFlags) define(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (r *reportFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&r.failOn, "fail-on", "warning", "lowest severity that makes the exit code 1: info, warning, error or never")
 	fs.StringVar(&r.baseline, "baseline", "", "a JSON stream from the base branch: its findings are reported as existing and do not fail the run")
 	fs.StringVar(&r.ciReport, "ci-report", "auto", "CI reporters: auto (GitHub annotations, job summary and outputs; GitLab Code Quality file and merge-request note) or off")
+	fs.BoolVar(&r.onlyNew, "only-new", false, "in a pull or merge request, report only findings on the lines it changes and not in --baseline")
 }
 
 // defaultCodeQualityFile is the Code Quality report written on GitLab
@@ -106,12 +108,16 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 			return err
 		}
 	}
+	changed := a.changedFor(rp, fs)
+	if rp.flags.onlyNew {
+		fs = onlyNew(fs, changed)
+	}
 	run := &report.Run{Header: out.header, Stages: out.stages, Findings: fs}
 	if !out.replay {
 		run.Header.Protocol, run.Header.Tool, run.Header.Version = report.Protocol, "modhygiene", version()
 	}
 	verdict := report.Verdict(fs, rp.failOn)
-	if err := a.render(rp, out, run, verdict); err != nil {
+	if err := a.render(rp, out, run, verdict, changed); err != nil {
 		return err
 	}
 	if names := failed(out.stages, fs); len(names) > 0 {
@@ -152,7 +158,7 @@ func failed(stages []report.Stage, fs []finding.Finding) []string {
 
 // render sends run to the format on stdout, the files named by flags and,
 // unless --ci-report off, the CI platform's reporters.
-func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict report.Counts) error {
+func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict report.Counts, changed func(string, int) bool) error {
 	stdout := out.stdout
 	if stdout == nil {
 		stdout = a.stdout
@@ -171,7 +177,7 @@ func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict repor
 	if err != nil {
 		return err
 	}
-	soft := a.ciHandlers(out, run, use, verdict, rp.failOn, &files)
+	soft := a.ciHandlers(out, use, verdict, rp.failOn, changed, &files)
 	if err := report.Replay(run, append(report.Fanout{h}, hs...)); err != nil {
 		return exitcode.FailureError(err)
 	}
@@ -273,12 +279,8 @@ func (a *app) fileHandlers(rp *reporting, use ci.Reporters, files *outFiles) ([]
 // ciHandlers returns the CI platform's reporters, whose failure is a
 // warning: GitHub's annotations, job summary and step outputs, GitLab's
 // merge-request note.
-func (a *app) ciHandlers(out *outcome, run *report.Run, use ci.Reporters, verdict report.Counts, failOn report.FailOn, files *outFiles) []report.Handler {
+func (a *app) ciHandlers(out *outcome, use ci.Reporters, verdict report.Counts, failOn report.FailOn, changed func(string, int) bool, files *outFiles) []report.Handler {
 	var soft []report.Handler
-	var changed func(string, int) bool
-	if (use.Annotations || use.Note) && len(run.Findings) > 0 {
-		changed = a.changedLines()
-	}
 	if use.Annotations || use.Summary || use.Outputs {
 		opt := github.Options{Changed: changed, Verdict: &verdict, FailOn: failOn}
 		if use.Annotations {
@@ -311,6 +313,35 @@ func (a *app) softFile(files *outFiles, path string, want bool, what string) io.
 		return nil
 	}
 	return f
+}
+
+// changedFor returns which lines the pull or merge request changed when
+// the report needs them (the CI reporters put findings on changed lines
+// first; --only-new keeps only those), else nil.
+func (a *app) changedFor(rp *reporting, fs []finding.Finding) func(string, int) bool {
+	use := ci.DefaultReporters(a.ci.Platform)
+	if len(fs) == 0 || !rp.flags.onlyNew && !(rp.ci && (use.Annotations || use.Note)) {
+		return nil
+	}
+	return a.changedLines()
+}
+
+// onlyNew keeps the findings a pull or merge request introduced: on a line
+// it changed and not in the baseline. Failures are always kept. Outside a
+// review (changed is nil) only the baseline's findings go.
+func onlyNew(fs []finding.Finding, changed func(string, int) bool) []finding.Finding {
+	var kept []finding.Finding
+	for _, f := range fs {
+		switch {
+		case f.IsFailure():
+		case f.Existing:
+			continue
+		case changed != nil && !changed(f.File, f.Line):
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept
 }
 
 // changedLines returns which lines the pull or merge request changed, or

@@ -91,6 +91,9 @@ func TestActionInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, in := range action.Inputs {
+		if slices.Contains(shimInputs, name) {
+			continue
+		}
 		k, ok := runKeyNamed(name)
 		if !ok {
 			t.Errorf("action.yml input %q is not a setting of run", name)

@@ -36,7 +36,7 @@ var runKeys = []runKey{
 	{name: "working-directory", flag: "dir", action: "."},
 	{name: "mirrors", flag: "mirrors", action: "auto", def: "auto"},
 	{name: "cache", flag: "cache", action: "auto", def: "auto"},
-	{name: "build-cache", flag: "build-cache", action: "false", def: "false"},
+	{name: "build-cache", flag: "build-cache", action: "true", def: "auto"},
 	{name: "tidy", flag: "tidy", action: "check", def: "check"},
 	{name: "checks", flag: "checks", action: "all", def: "all"},
 	{name: "vuln", flag: "vuln", action: "false", def: "false"},
@@ -44,7 +44,13 @@ var runKeys = []runKey{
 	{name: "fail-on", flag: "fail-on", action: "warning", def: "warning"},
 	{name: "sarif", flag: "sarif", action: ""},
 	{name: "config", flag: "config", action: ""},
+	{name: "only-new-issues", flag: "only-new", action: "false", def: "false"},
 }
+
+// shimInputs are the action's inputs that only its node shim reads (which
+// binary to get, extra arguments, whether to save in the post step); they
+// are not settings of run.
+var shimInputs = []string{"version", "install-only", "args", "skip-save-cache", "token"}
 
 // runSettings is the resolved configuration of one `modhygiene run`: every
 // setting read once, from its flag, its input, the configuration file or
@@ -61,6 +67,7 @@ type runSettings struct {
 	store      string // the cache store spec ("" for the platform's)
 	cacheOff   bool
 	buildCache bool
+	onlyNew    bool
 	tidy       string          // check, fix or off
 	checkRules map[string]bool // nil for all; empty when off
 	vuln       bool
@@ -145,8 +152,16 @@ func (s *runSettings) interpret(p ci.Platform, cwd string) error {
 	}
 	s.interpretStores(p)
 	var err error
+	if s.values["build-cache"] == "auto" {
+		// The README advises turning setup-go's cache off on GitHub
+		// Actions: then the build cache is ours to keep.
+		s.values["build-cache"] = fmt.Sprint(p == ci.GitHub)
+	}
 	if s.buildCache, err = parseInputBool(s.values["build-cache"]); err != nil {
 		return bad("build-cache", "true or false")
+	}
+	if s.onlyNew, err = parseInputBool(s.values["only-new-issues"]); err != nil {
+		return bad("only-new-issues", "true or false")
 	}
 	if s.vuln, err = parseInputBool(s.values["vuln"]); err != nil {
 		return bad("vuln", "true or false")
