@@ -27,6 +27,10 @@ type Header struct {
 	Command string `json:"command"`
 	// Modules lists the repository's modules, by repository-relative go.mod.
 	Modules []ModuleInfo `json:"modules,omitempty"`
+	// Dir is the directory the run worked in (--dir), relative to the
+	// repository root with forward slashes; "" or "." for the root. It
+	// makes the SARIF category (see SARIFCategory).
+	Dir string `json:"dir,omitempty"`
 }
 
 // ModuleInfo names one module of the repository.

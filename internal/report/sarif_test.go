@@ -135,8 +135,8 @@ func TestFingerprintsIgnoreLines(t *testing.T) {
 	f := finding.Finding{Rule: "MH002", Severity: finding.Warning, Message: "m", Module: "example.com/app", File: "go.mod", Line: 7, Subject: "gopkg.in/yaml"}
 	moved := f
 	moved.Line = 42
-	a := BuildSARIF(&Header{}, []finding.Finding{f}, "v")
-	b := BuildSARIF(&Header{}, []finding.Finding{moved}, "v")
+	a := BuildSARIF(&Header{}, []finding.Finding{f}, SARIFOptions{ToolVersion: "v"})
+	b := BuildSARIF(&Header{}, []finding.Finding{moved}, SARIFOptions{ToolVersion: "v"})
 	if x, y := a.Runs[0].Results[0].PartialFingerprints, b.Runs[0].Results[0].PartialFingerprints; x[SARIFFingerprintKey] != y[SARIFFingerprintKey] {
 		t.Errorf("SARIF fingerprint moved with the line: %v vs %v", x, y)
 	}

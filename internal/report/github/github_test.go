@@ -57,7 +57,7 @@ func TestOutputsCannotInject(t *testing.T) {
 	for _, kv := range kvs {
 		got[kv[0]] = kv[1]
 	}
-	want := map[string]string{"findings": "0", "errors": "0", "warnings": "0", "info": "0", "new": "0", "failing": "0",
+	want := map[string]string{"findings": "0", "errors": "0", "warnings": "0", "info": "0", "new": "0", "failing": "0", "failed": "false",
 		"goproxy": run.Stages[0].Outputs["goproxy"]}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
