@@ -147,12 +147,19 @@ func (f *Finding) Normalize() {
 	}
 }
 
-// Title returns "MH002 duplicate-major", the form used in annotations.
+// Title returns "MH002 duplicate-major", the form used in annotations; the
+// name comes from the catalogue when the finding has none.
 func (f *Finding) Title() string {
-	if f.Name == "" {
+	name := f.Name
+	if name == "" {
+		if r, ok := Lookup(f.Rule); ok {
+			name = r.Name
+		}
+	}
+	if name == "" {
 		return f.Rule
 	}
-	return f.Rule + " " + f.Name
+	return f.Rule + " " + name
 }
 
 // Sort orders findings by file, line, rule and subject, the order every

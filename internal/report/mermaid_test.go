@@ -90,7 +90,7 @@ func TestPathDiagramsCap(t *testing.T) {
 	if got := len(mermaidBlocks(t, md)); got != 3 {
 		t.Errorf("%d diagrams drawn, want 3", got)
 	}
-	for _, want := range []string{"Dependency paths: 3 of 9 findings drawn", "Not drawn (6):", "- MH010: GO-0 (`go.mod:1`)"} {
+	for _, want := range []string{"Dependency paths: 3 of 9 findings drawn", "Not drawn (6):", "- MH010 vulnerable: GO-0 (`go.mod:1`)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("missing %q in\n%s", want, md)
 		}
