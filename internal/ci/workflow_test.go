@@ -70,12 +70,12 @@ func TestSafeLinesNeutralises(t *testing.T) {
 
 func TestSafeLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain":             "plain",
-		"::error::x":        "> ::error::x",
-		" \t::x":            ">  \t::x",
-		"a ::x":             "a ::x",
-		"a ##[error]b":      "a ## [error]b",
-		"##[group]x ##[y]":  "## [group]x ## [y]",
+		"plain":              "plain",
+		"::error::x":         "> ::error::x",
+		" \t::x":             ">  \t::x",
+		"a ::x":              "a ::x",
+		"a ##[error]b":       "a ## [error]b",
+		"##[group]x ##[y]":   "## [group]x ## [y]",
 		"\u2028::add-mask::": "> \u2028::add-mask::",
 	} {
 		if got := SafeLine(in); got != want {
