@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -296,7 +297,7 @@ func sarifResult(f *finding.Finding, ruleIndex int, compared bool) SARIFResult {
 	}
 	if f.File != "" {
 		loc := SARIFLocation{PhysicalLocation: SARIFPhysical{
-			ArtifactLocation: SARIFArtifact{URI: f.File, URIBaseID: "%SRCROOT%"},
+			ArtifactLocation: SARIFArtifact{URI: sarifURI(f.File), URIBaseID: "%SRCROOT%"},
 		}}
 		if f.Line > 0 {
 			loc.PhysicalLocation.Region = &SARIFRegion{StartLine: f.Line}
@@ -352,6 +353,19 @@ func sarifRule(id string, fs []finding.Finding, rulesURL string) SARIFRule {
 		DefaultConfiguration: SARIFRuleConfig{Level: SARIFLevel(r.Default)},
 		Properties:           map[string]any{"tags": []string{"dependencies", "go-modules"}},
 	}
+}
+
+// sarifURI is a repository-relative file path as a relative URI
+// reference: each segment percent-encoded where a URI needs it (spaces,
+// backticks, angle brackets, %), so a directory with any name stays one
+// valid uri that consumers decode back to the path.
+func sarifURI(file string) string {
+	u := (&url.URL{Path: file}).EscapedPath()
+	if first, _, _ := strings.Cut(u, "/"); strings.Contains(first, ":") {
+		// Not a scheme: a first segment with a colon needs "./".
+		u = "./" + u
+	}
+	return u
 }
 
 // sarifText is the message with the dependency path and the fix; a

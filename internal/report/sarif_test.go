@@ -264,3 +264,17 @@ func TestFailureIsAlwaysAnError(t *testing.T) {
 		t.Errorf("Code Quality %+v", cq)
 	}
 }
+
+func TestSARIFURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"svc/go.mod":     "svc/go.mod",
+		"my dir/go.mod":  "my%20dir/go.mod",
+		"a:b/go.mod":     "./a:b/go.mod",
+		"x`<y>`%/go.mod": "x%60%3Cy%3E%60%25/go.mod",
+		"über/go.mod":    "%C3%BCber/go.mod",
+	} {
+		if got := sarifURI(in); got != want {
+			t.Errorf("sarifURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
