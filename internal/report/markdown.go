@@ -52,20 +52,23 @@ func Markdown(run *Run, opt MarkdownOptions) string {
 	if opt.Diagrams >= 0 {
 		diagrams = PathDiagrams(run.Findings, opt.Diagrams)
 	}
-	budget := -1
-	if opt.Limit > 0 {
-		// Room for the note that says rows were cut.
-		budget = opt.Limit - len(head) - len(tail) - len(diagrams) - 300
-		if budget < 0 && diagrams != "" {
-			budget += len(diagrams)
-			diagrams = ""
-		}
-		if budget < 0 {
-			budget = 0
-		}
+	if opt.Limit <= 0 {
+		tables, _ := markdownTables(run, opt, -1)
+		return head + diagrams + tables + tail
 	}
-	return head + diagrams + markdownTables(run, opt, budget) + tail
+	// Room for the note that says rows were cut.
+	room := opt.Limit - len(head) - len(tail) - 300
+	tables, cut := markdownTables(run, opt, max(room-len(diagrams), 0))
+	if cut && diagrams != "" {
+		// The findings matter more than the pictures.
+		diagrams = diagramsCut
+		tables, _ = markdownTables(run, opt, max(room-len(diagrams), 0))
+	}
+	return head + diagrams + tables + tail
 }
+
+// diagramsCut replaces the diagrams when they would not fit.
+const diagramsCut = "> [!NOTE]\n> The dependency diagrams were left out to stay under the size limit.\n\n"
 
 // markdownHead is the marker, the title, the verdict, the counts and the
 // caller's note.
@@ -150,10 +153,11 @@ func markdownTail(run *Run, opt MarkdownOptions) string {
 }
 
 // markdownTables is a table per module with every finding, cut to budget
-// bytes (a negative budget is no limit) with a note saying so.
-func markdownTables(run *Run, opt MarkdownOptions, budget int) string {
+// bytes (a negative budget is no limit) with a note saying so; cut reports
+// whether rows were left out.
+func markdownTables(run *Run, opt MarkdownOptions, budget int) (md string, cut bool) {
 	var body strings.Builder
-	shown, cut := 0, false
+	shown := 0
 	for _, g := range GroupByModule(run.Findings) {
 		fs := g.Findings
 		if opt.Changed != nil {
@@ -189,7 +193,7 @@ func markdownTables(run *Run, opt MarkdownOptions, budget int) string {
 	if cut {
 		fmt.Fprintf(&body, "> [!NOTE]\n> This summary was cut to stay under its size limit: %d of %d findings are listed. The job log and the JSON report have them all.\n\n", shown, len(run.Findings))
 	}
-	return body.String()
+	return body.String(), cut
 }
 
 // groupHeading titles a module's table: the module path and its go.mod.

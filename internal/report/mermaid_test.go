@@ -229,3 +229,21 @@ func TestMermaid(t *testing.T) {
 
 // hostileText is what a module author or a directory name can hold.
 const hostileText = "x`<img src=x onerror=alert(1)>`$(touch PWNED) \"]\n```\n%%{init: {\"securityLevel\": \"loose\"}}%%\nclick n0 call alert(1) #35; ##[error] </details>"
+
+// TestDiagramsGiveWayToTables: diagrams too large for the limit are left
+// out, with a note, before any finding row is.
+func TestDiagramsGiveWayToTables(t *testing.T) {
+	huge := strings.Repeat("example.com/very/long/path/", 2000)
+	run := &report.Run{Findings: []finding.Finding{{Rule: "MH010", Severity: finding.Error, File: "go.mod", Line: 1, Subject: "GO-1",
+		Message: "m", Path: []string{"example.com/app", huge}}}}
+	md := report.Markdown(run, report.MarkdownOptions{Limit: 60000})
+	if len(md) > 60000 {
+		t.Errorf("%d bytes, limit 60000", len(md))
+	}
+	if !strings.Contains(md, "dependency diagrams were left out") || strings.Contains(md, "```mermaid") {
+		t.Errorf("diagrams not left out:\n%.2000s", md)
+	}
+	if !strings.Contains(md, "| 🔴 error | `go.mod:1` |") {
+		t.Errorf("the finding's row is missing")
+	}
+}
