@@ -271,6 +271,9 @@ func TimingChart(stages []Stage) string {
 	var b strings.Builder
 	b.WriteString("gantt\n  title Stage wall time, this run and the previous one\n  dateFormat x\n  axisFormat %ss\n  todayMarker off\n")
 	for _, s := range stages {
+		if s.Duration <= 0 && s.Previous <= 0 {
+			continue // skipped, or not timed
+		}
 		fmt.Fprintf(&b, "  section %s\n", ganttText(s.Name))
 		fmt.Fprintf(&b, "  %s :active, 0, %d\n", ganttText("this run "+FormatDuration(s.Duration)), max(s.Duration.Milliseconds(), 1))
 		if s.Previous > 0 {

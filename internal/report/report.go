@@ -71,7 +71,10 @@ type Flusher interface {
 }
 
 // Fanout sends every call to each of its handlers in order and joins their
-// errors.
+// errors. Replay stops at the first error, so wrap every handler whose
+// failure must not cost the others their output (report files, the CI
+// platform's reporters) in Soft; then only the unwrapped ones (the format
+// on stdout) can fail the run.
 type Fanout []Handler
 
 var _ Handler = Fanout(nil)
