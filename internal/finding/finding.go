@@ -84,6 +84,19 @@ type Finding struct {
 	// Path is the dependency path that brings Subject in, the repository's
 	// module first, as `go mod why -m` would print it.
 	Path []string `json:"path,omitempty"`
+	// Version is the selected version of the module at the end of Path,
+	// for findings about one version of a module (MH002 to MH005, MH007,
+	// MH010); empty when unknown.
+	Version string `json:"version,omitempty"`
+	// Other is the second side of a finding that compares two modules or
+	// two versions (MH002 the newer major, MH003 the twin, MH004 the family
+	// member it lags, MH005 the version another module of the repository
+	// selects); nil for one-sided findings.
+	Other *Side `json:"other,omitempty"`
+	// Target is the module path that Fix changes (the dependency to
+	// upgrade, the requirement to rewrite), when there is one; reports
+	// highlight it in the dependency paths.
+	Target string `json:"target,omitempty"`
 	// Fix is the exact command that resolves the finding, if there is one.
 	Fix string `json:"fix,omitempty"`
 	// Detail is longer text: a diff, a list of versions.
@@ -92,6 +105,18 @@ type Finding struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Existing is set when a baseline run already had this finding.
 	Existing bool `json:"existing,omitempty"`
+}
+
+// Side is one side of a finding that compares two modules or two versions:
+// the module, its version and the dependency path that brings it in.
+type Side struct {
+	// Module is the module path, such as gopkg.in/yaml.v3.
+	Module string `json:"module"`
+	// Version is its selected version, empty when unknown.
+	Version string `json:"version,omitempty"`
+	// Path is the dependency path that brings Module in, a module of the
+	// repository first and Module last, as Finding.Path.
+	Path []string `json:"path,omitempty"`
 }
 
 // ComputeFingerprint returns a stable identity for f made from its rule,
@@ -106,8 +131,12 @@ func (f *Finding) ComputeFingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// Normalize fills Name and Fingerprint when they are empty.
+// Normalize fills Name and Fingerprint when they are empty, and makes a
+// failure (rule FailedRule) an error whatever its severity says.
 func (f *Finding) Normalize() {
+	if f.IsFailure() {
+		f.Severity = Error
+	}
 	if f.Name == "" {
 		if r, ok := Lookup(f.Rule); ok {
 			f.Name = r.Name
@@ -118,12 +147,19 @@ func (f *Finding) Normalize() {
 	}
 }
 
-// Title returns "MH002 duplicate-major", the form used in annotations.
+// Title returns "MH002 duplicate-major", the form used in annotations; the
+// name comes from the catalogue when the finding has none.
 func (f *Finding) Title() string {
-	if f.Name == "" {
+	name := f.Name
+	if name == "" {
+		if r, ok := Lookup(f.Rule); ok {
+			name = r.Name
+		}
+	}
+	if name == "" {
 		return f.Rule
 	}
-	return f.Rule + " " + f.Name
+	return f.Rule + " " + name
 }
 
 // Sort orders findings by file, line, rule and subject, the order every

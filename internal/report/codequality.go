@@ -30,10 +30,15 @@ type CodeQualityLines struct {
 	Begin int `json:"begin"`
 }
 
-// CodeQualitySeverity maps a finding to info, minor, major or critical:
-// info stays info, warnings are minor, errors major, and a known
-// vulnerability (MH010) at error is critical.
+// CodeQualitySeverity maps a finding to info, minor, major, critical or
+// blocker: info stays info, warnings are minor, errors major, a known
+// vulnerability (MH010) at error is critical, and a stage that could not
+// run for a module (MH000) is a blocker: the merge request's verdict on
+// that module is unknown.
 func CodeQualitySeverity(f *finding.Finding) string {
+	if f.IsFailure() {
+		return "blocker"
+	}
 	switch f.Severity {
 	case finding.Error:
 		if f.Rule == "MH010" {
@@ -75,7 +80,7 @@ func (h *CodeQualityHandler) Finding(fd *finding.Finding) error {
 
 // Flush writes the report.
 func (h *CodeQualityHandler) Flush() error {
-	enc := json.NewEncoder(h.w)
+	enc := json.NewEncoder(jsonWriter{h.w})
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(BuildCodeQuality(&h.header, h.findings))
@@ -114,6 +119,9 @@ func BuildCodeQuality(hdr *Header, findings []finding.Finding) []CodeQualityIssu
 			line = 1
 		}
 		desc := f.Title() + ": " + f.Message
+		if f.IsFailure() && f.Module != "" {
+			desc = f.Title() + ": " + f.Module + ": " + f.Message
+		}
 		if f.Fix != "" {
 			desc += " (fix: " + f.Fix + ")"
 		}

@@ -74,9 +74,10 @@ func renders(t *testing.T, name string, run *report.Run) map[string][]byte {
 		{"color.txt", "text", true},
 		{"sarif", "sarif", false},
 		{"codequality.json", "codequality", false},
+		{"md", "markdown", false},
 	} {
 		var b bytes.Buffer
-		h, err := report.New(f.format, &b, report.Options{Color: f.color, ToolVersion: run.Header.Version})
+		h, err := report.New(f.format, &b, report.Options{Color: f.color, ToolVersion: run.Header.Version, FailOn: report.FailOn(finding.Warning)})
 		if err != nil {
 			t.Fatal(err)
 		}

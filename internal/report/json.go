@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ var _ Handler = (*JSONHandler)(nil)
 
 // NewJSONHandler returns a handler that writes the stream to w.
 func NewJSONHandler(w io.Writer) *JSONHandler {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonWriter{w})
 	enc.SetEscapeHTML(false)
 	return &JSONHandler{enc: enc}
 }
@@ -73,4 +74,19 @@ func ReadJSON(r io.Reader) (*Run, error) {
 		return nil, errors.New("not a modhygiene JSON stream: no header object")
 	}
 	return run, nil
+}
+
+// jsonWriter passes encoded JSON on with every "##[" written as "##\u005b":
+// the same JSON value, but no line that the GitHub runner would take for a
+// workflow command in the old syntax when the output reaches a step's log.
+// In JSON "##[" can only occur inside a string, so the rewrite is always
+// valid. Each Write must hold whole JSON values, as json.Encoder writes.
+type jsonWriter struct{ w io.Writer }
+
+func (j jsonWriter) Write(p []byte) (int, error) {
+	q := bytes.ReplaceAll(p, []byte("##["), []byte(`##\u005b`))
+	if _, err := j.w.Write(q); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // MarkdownOptions configure Markdown. The zero value renders everything
-// without a verdict line, a marker or a size limit.
+// without a verdict line, a marker or a size limit, with at most
+// DefaultDiagrams dependency diagrams.
 type MarkdownOptions struct {
 	// Marker, when set, is the first line (a hidden HTML comment such as
 	// "<!-- modhygiene -->" that finds the note again).
@@ -22,52 +23,111 @@ type MarkdownOptions struct {
 	// pull or merge request; those findings come first in their tables and
 	// are marked.
 	Changed func(file string, line int) bool
-	// Note is a paragraph placed after the counts (such as which findings
-	// became annotations).
+	// Note is a paragraph of markdown placed after the counts (such as which
+	// findings became annotations). It is written as it is: never put text
+	// from outside in it.
 	Note string
 	// Limit is the largest output in bytes; rows are left out, with a note
 	// saying so, to stay under it. 0 means no limit.
 	Limit int
+	// Diagrams is how many findings get a Mermaid diagram of their
+	// dependency paths, the largest first; 0 means DefaultDiagrams and a
+	// negative number draws none. The stage timing chart is drawn whenever
+	// the run has stages, unless Diagrams is negative.
+	Diagrams int
 }
 
-// Markdown renders a run for a GitHub job summary or a GitLab note: the
-// counts by rule, a table per module with every finding, and the stage
-// timings.
+// Markdown renders a run for a GitHub job summary, a GitLab note or
+// --format markdown: the verdict (a stage that could not run first), the
+// counts by rule, Mermaid diagrams of the dependency paths behind the
+// findings that compare two modules or versions, a table per module with
+// every finding, and the stage timings with a chart. Every text that can
+// come from outside is escaped for the place it lands in (see mdText,
+// mdCode and mermaidText), so no module path, message or directory name can
+// add markup, break a table or leave a code span.
 func Markdown(run *Run, opt MarkdownOptions) string {
-	var head, tail strings.Builder
+	head := markdownHead(run, opt)
+	tail := markdownTail(run, opt)
+	diagrams := ""
+	if opt.Diagrams >= 0 {
+		diagrams = PathDiagrams(run.Findings, opt.Diagrams)
+	}
+	if opt.Limit <= 0 {
+		tables, _ := markdownTables(run, opt, -1)
+		return head + diagrams + tables + tail
+	}
+	// Room for the note that says rows were cut.
+	room := opt.Limit - len(head) - len(tail) - 300
+	tables, cut := markdownTables(run, opt, max(room-len(diagrams), 0))
+	if cut && diagrams != "" {
+		// The findings matter more than the pictures.
+		diagrams = diagramsCut
+		tables, _ = markdownTables(run, opt, max(room-len(diagrams), 0))
+	}
+	return head + diagrams + tables + tail
+}
+
+// diagramsCut replaces the diagrams when they would not fit.
+const diagramsCut = "> [!NOTE]\n> The dependency diagrams were left out to stay under the size limit.\n\n"
+
+// markdownHead is the marker, the title, the verdict, the counts and the
+// caller's note.
+func markdownHead(run *Run, opt MarkdownOptions) string {
+	var b strings.Builder
 	if opt.Marker != "" {
-		head.WriteString(opt.Marker + "\n")
+		b.WriteString(opt.Marker + "\n")
 	}
 	c := Verdict(run.Findings, Never)
 	cmd := run.Header.Command
 	if cmd == "" {
 		cmd = "run"
 	}
-	fmt.Fprintf(&head, "## modhygiene %s: %s\n\n", cmd, plural(c.Total(), "finding"))
-	if v := opt.Verdict; v != nil {
-		switch {
-		case opt.FailOn == Never:
-			fmt.Fprintf(&head, "**Passed**: --fail-on never.\n\n")
-		case v.Fails():
-			fmt.Fprintf(&head, "**Failed**: %s at or above %s.\n\n", plural(v.Failing, "new finding"), opt.FailOn)
-		default:
-			fmt.Fprintf(&head, "**Passed**: no new finding at or above %s.\n\n", opt.FailOn)
-		}
+	fmt.Fprintf(&b, "## modhygiene %s: %s\n\n", mdText(cmd), plural(c.Total(), "finding"))
+	if line := verdictLine(run.Findings, opt); line != "" {
+		b.WriteString(line + "\n\n")
 	}
 	if c.Total() > 0 {
-		fmt.Fprintf(&head, "%d errors, %d warnings, %d info", c.Errors, c.Warnings, c.Infos)
+		fmt.Fprintf(&b, "%d errors, %d warnings, %d info", c.Errors, c.Warnings, c.Infos)
 		if old := c.Total() - c.New; old > 0 {
-			fmt.Fprintf(&head, "; %d new, %d already on the base branch", c.New, old)
+			fmt.Fprintf(&b, "; %d new, %d already on the base branch", c.New, old)
 		}
-		head.WriteString(".\n\n")
-		writeRuleCounts(&head, run.Findings)
+		b.WriteString(".\n\n")
+		writeRuleCounts(&b, run.Findings)
 	}
 	if opt.Note != "" {
-		head.WriteString(opt.Note + "\n\n")
+		b.WriteString(opt.Note + "\n\n")
 	}
+	return b.String()
+}
 
+// verdictLine is "**Failed**: ..." or "**Passed**: ...". A stage that could
+// not run makes it Failed whatever the verdict and --fail-on say; without
+// a failure and without a verdict it is empty.
+func verdictLine(fs []finding.Finding, opt MarkdownOptions) string {
+	v := opt.Verdict
+	if failed := Failures(fs); len(failed) > 0 {
+		line := "**Failed**: " + FailureLine(failed)
+		if v != nil && v.Fails() && opt.FailOn != Never {
+			line += fmt.Sprintf("; %s at or above %s", plural(v.Failing, "new finding"), opt.FailOn)
+		}
+		return line + "."
+	}
+	switch {
+	case v == nil:
+		return ""
+	case opt.FailOn == Never:
+		return "**Passed**: --fail-on never."
+	case v.Fails():
+		return fmt.Sprintf("**Failed**: %s at or above %s.", plural(v.Failing, "new finding"), opt.FailOn)
+	}
+	return fmt.Sprintf("**Passed**: no new finding at or above %s.", opt.FailOn)
+}
+
+// markdownTail is the stage table, the timing chart and the version line.
+func markdownTail(run *Run, opt MarkdownOptions) string {
+	var b strings.Builder
 	if len(run.Stages) > 0 {
-		tail.WriteString("### Stages\n\n| stage | status | time | previous run | change | summary |\n|---|---|--:|--:|--:|---|\n")
+		b.WriteString("### Stages\n\n| stage | status | time | previous run | change | summary |\n|---|---|--:|--:|--:|---|\n")
 		for _, s := range run.Stages {
 			prev, change := "", ""
 			if s.Previous > 0 {
@@ -79,19 +139,25 @@ func Markdown(run *Run, opt MarkdownOptions) string {
 				}
 				change = fmt.Sprintf("%s%s (%s%d%%)", sign, FormatDuration(d), sign, int(float64(d)*100/float64(s.Previous)+0.5))
 			}
-			fmt.Fprintf(&tail, "| %s | %s | %s | %s | %s | %s |\n", cell(s.Name), cell(s.Status), FormatDuration(s.Duration), prev, change, cell(s.Summary))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdText(s.Name), mdText(s.Status), FormatDuration(s.Duration), prev, change, mdText(s.Summary))
 		}
-		tail.WriteString("\n")
+		b.WriteString("\n")
+		if opt.Diagrams >= 0 {
+			if chart := TimingChart(run.Stages); chart != "" {
+				b.WriteString("<details><summary>Stage timings, drawn</summary>\n\n" + mermaidBlock(chart) + "\n</details>\n\n")
+			}
+		}
 	}
-	tail.WriteString("<sub>modhygiene " + cell(run.Header.Version) + "</sub>\n")
+	b.WriteString("<sub>modhygiene " + mdText(run.Header.Version) + "</sub>\n")
+	return b.String()
+}
 
+// markdownTables is a table per module with every finding, cut to budget
+// bytes (a negative budget is no limit) with a note saying so; cut reports
+// whether rows were left out.
+func markdownTables(run *Run, opt MarkdownOptions, budget int) (md string, cut bool) {
 	var body strings.Builder
-	budget := -1
-	if opt.Limit > 0 {
-		// Room for the note that says rows were cut.
-		budget = opt.Limit - head.Len() - tail.Len() - 300
-	}
-	shown, cut := 0, false
+	shown := 0
 	for _, g := range GroupByModule(run.Findings) {
 		fs := g.Findings
 		if opt.Changed != nil {
@@ -100,16 +166,7 @@ func Markdown(run *Run, opt MarkdownOptions) string {
 			})
 		}
 		var t strings.Builder
-		title := ModuleTitle(&run.Header, g.Module)
-		if g.Module != "" {
-			title = g.Module
-			for _, m := range run.Header.Modules {
-				if m.Path == g.Module && m.GoMod != "" {
-					title = fmt.Sprintf("%s (`%s`)", g.Module, m.GoMod)
-				}
-			}
-		}
-		fmt.Fprintf(&t, "### %s\n\n| severity | location | rule | finding | fix |\n|---|---|---|---|---|\n", title)
+		fmt.Fprintf(&t, "### %s\n\n| severity | location | rule | finding | fix |\n|---|---|---|---|---|\n", groupHeading(&run.Header, g.Module))
 		if budget >= 0 && body.Len()+t.Len() > budget {
 			cut = true
 			break
@@ -134,9 +191,22 @@ func Markdown(run *Run, opt MarkdownOptions) string {
 		}
 	}
 	if cut {
-		fmt.Fprintf(&body, "> [!NOTE]\n> This summary was cut to stay under its size limit: %d of %d findings are listed. The job log and the JSON report have them all.\n\n", shown, c.Total())
+		fmt.Fprintf(&body, "> [!NOTE]\n> This summary was cut to stay under its size limit: %d of %d findings are listed. The job log and the JSON report have them all.\n\n", shown, len(run.Findings))
 	}
-	return head.String() + body.String() + tail.String()
+	return body.String(), cut
+}
+
+// groupHeading titles a module's table: the module path and its go.mod.
+func groupHeading(h *Header, module string) string {
+	if module == "" {
+		return mdText(ModuleTitle(h, module))
+	}
+	for _, m := range h.Modules {
+		if m.Path == module && m.GoMod != "" {
+			return fmt.Sprintf("%s (%s)", mdText(module), mdCode(m.GoMod))
+		}
+	}
+	return mdText(module)
 }
 
 func writeRuleCounts(b *strings.Builder, fs []finding.Finding) {
@@ -151,7 +221,7 @@ func writeRuleCounts(b *strings.Builder, fs []finding.Finding) {
 			r = &row{title: f.Title()}
 			byRule[f.Rule] = r
 		}
-		switch f.Severity {
+		switch severity(&f) {
 		case finding.Error:
 			r.c.Errors++
 		case finding.Warning:
@@ -168,7 +238,7 @@ func writeRuleCounts(b *strings.Builder, fs []finding.Finding) {
 	b.WriteString("| rule | errors | warnings | info | total |\n|---|--:|--:|--:|--:|\n")
 	for _, id := range ids {
 		r := byRule[id]
-		fmt.Fprintf(b, "| %s | %d | %d | %d | %d |\n", cell(r.title), r.c.Errors, r.c.Warnings, r.c.Infos, r.c.Total())
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %d |\n", mdText(r.title), r.c.Errors, r.c.Warnings, r.c.Infos, r.c.Total())
 	}
 	b.WriteString("\n")
 }
@@ -180,27 +250,33 @@ func markdownRow(f *finding.Finding, changed func(string, int) bool) string {
 	}
 	locCell := ""
 	if loc != "" {
-		locCell = code(loc)
+		locCell = mdCode(loc)
 	}
 	if changed != nil && changed(f.File, f.Line) {
 		locCell += " ✎"
 	}
-	msg := cell(f.Message)
-	if len(f.Path) > 0 {
-		msg += "<br><sub>via " + cell(strings.Join(f.Path, " → ")) + "</sub>"
+	msg := mdText(f.Message)
+	if f.IsFailure() && f.Module != "" {
+		msg = mdText(f.Module) + ": " + msg
 	}
-	if f.Existing {
+	if len(f.Path) > 0 {
+		msg += "<br><sub>via " + mdText(strings.Join(f.Path, " → ")) + "</sub>"
+	}
+	if f.Existing && !f.IsFailure() {
 		msg += " <sub>(existing)</sub>"
 	}
 	fix := ""
 	if f.Fix != "" {
-		fix = code(f.Fix)
+		fix = mdCode(f.Fix)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", severityIcon(f.Severity), locCell, cell(f.Title()), msg, fix)
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", severityIcon(f), locCell, mdText(f.Title()), msg, fix)
 }
 
-func severityIcon(s finding.Severity) string {
-	switch s {
+func severityIcon(f *finding.Finding) string {
+	if f.IsFailure() {
+		return "⛔ failed"
+	}
+	switch f.Severity {
 	case finding.Error:
 		return "🔴 error"
 	case finding.Warning:
@@ -209,18 +285,74 @@ func severityIcon(s finding.Severity) string {
 	return "🔵 info"
 }
 
-// cell escapes text for a markdown table cell: pipes, line breaks and HTML.
-func cell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\r\n", "<br>", "\n", "<br>", "\r", "", "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(s)
+// mdText escapes text for markdown, in a table cell, a heading or a
+// paragraph: every character that could start markup (code spans,
+// emphasis, links, images, HTML, entities, table pipes, math, and GitLab's
+// references and mentions: #1, !1, ~label, %milestone, @user) is escaped,
+// and line breaks become <br>, so that text from outside renders as the
+// characters it holds and nothing else.
+func mdText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&quot;")
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b.WriteString("<br>")
+		case '\n':
+			b.WriteString("<br>")
+		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!', '$', '@', '%':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			if c < 0x20 || c == 0x7f {
+				b.WriteByte(' ')
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
-// code puts s in a code span inside a table cell.
-func code(s string) string {
-	s = strings.NewReplacer("|", "\\|", "\r", " ", "\n", " ").Replace(s)
-	if strings.Contains(s, "`") {
-		return "`` " + s + " ``"
+// mdCode puts s in a code span that nothing in s can end: the fence is one
+// backtick longer than the longest run of backticks in s, line breaks
+// become spaces and pipes are escaped (GitHub and GitLab split table cells
+// on them even inside code spans). Inside a code span HTML is not
+// interpreted, so s needs no other escaping. A backslash before a pipe
+// cannot be written in a code span inside a table (the table would take it
+// as escaping the pipe's escape), so such text is set in a <code> element
+// with its characters escaped instead.
+func mdCode(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+	if strings.Contains(s, "\\|") {
+		return "<code>" + mdText(s) + "</code>"
 	}
-	return "`" + s + "`"
+	s = strings.ReplaceAll(s, "|", "\\|")
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	if longest == 0 {
+		return "`" + s + "`"
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + " " + s + " " + fence
 }
 
 func plural(n int, word string) string {

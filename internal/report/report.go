@@ -27,6 +27,10 @@ type Header struct {
 	Command string `json:"command"`
 	// Modules lists the repository's modules, by repository-relative go.mod.
 	Modules []ModuleInfo `json:"modules,omitempty"`
+	// Dir is the directory the run worked in (--dir), relative to the
+	// repository root with forward slashes; "" or "." for the root. It
+	// makes the SARIF category (see SARIFCategory).
+	Dir string `json:"dir,omitempty"`
 }
 
 // ModuleInfo names one module of the repository.
@@ -67,7 +71,10 @@ type Flusher interface {
 }
 
 // Fanout sends every call to each of its handlers in order and joins their
-// errors.
+// errors. Replay stops at the first error, so wrap every handler whose
+// failure must not cost the others their output (report files, the CI
+// platform's reporters) in Soft; then only the unwrapped ones (the format
+// on stdout) can fail the run.
 type Fanout []Handler
 
 var _ Handler = Fanout(nil)

@@ -3,8 +3,13 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"path"
 	"sort"
 	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 )
@@ -128,13 +133,29 @@ func SARIFLevel(s finding.Severity) string {
 	return "note"
 }
 
+// SARIFOptions configure the SARIF renderer. The zero value writes no
+// driver version, help URIs into the project's public repository (see
+// DefaultRulesURL) and the category of the run's working directory.
+type SARIFOptions struct {
+	// ToolVersion is the driver's version when the run's header has none.
+	ToolVersion string
+	// RulesURL is the address of the rules page; each rule's helpUri is
+	// RulesURL#mh002. Empty means DefaultRulesURL of the run's version.
+	RulesURL string
+	// Category, when set, replaces the category of automationDetails.id
+	// (by default "modhygiene" and the run's working directory, see
+	// SARIFCategory).
+	Category string
+}
+
 // SARIFHandler renders a run as one SARIF 2.1.0 log: one rule entry per rule
-// that has results, with its help text, and one result per finding with a
-// repository-relative uri, startLine and a partial fingerprint that does not
-// depend on the line. It buffers until Flush.
+// that has results, with its help text and the address of its section of
+// docs/rules.md, and one result per finding with a repository-relative uri,
+// startLine and a partial fingerprint that does not depend on the line. It
+// buffers until Flush.
 type SARIFHandler struct {
 	w        io.Writer
-	version  string
+	opt      SARIFOptions
 	header   Header
 	findings []finding.Finding
 }
@@ -143,12 +164,17 @@ var _ Handler = (*SARIFHandler)(nil)
 var _ Flusher = (*SARIFHandler)(nil)
 
 // NewSARIFHandler returns a SARIF renderer writing to w; toolVersion is
-// written as the driver's version.
+// written as the driver's version when the run's header has none.
 func NewSARIFHandler(w io.Writer, toolVersion string) *SARIFHandler {
-	return &SARIFHandler{w: w, version: toolVersion}
+	return NewSARIF(w, SARIFOptions{ToolVersion: toolVersion})
 }
 
-// Header records the command for automationDetails.
+// NewSARIF returns a SARIF renderer writing to w.
+func NewSARIF(w io.Writer, opt SARIFOptions) *SARIFHandler {
+	return &SARIFHandler{w: w, opt: opt}
+}
+
+// Header records the run's version and working directory.
 func (h *SARIFHandler) Header(x *Header) error { h.header = *x; return nil }
 
 // Stage does nothing: SARIF has no place for timings that tools read.
@@ -164,19 +190,48 @@ func (h *SARIFHandler) Finding(fd *finding.Finding) error {
 // header), so that a replayed stream renders as the original did; the
 // handler's own version is the fallback.
 func (h *SARIFHandler) Flush() error {
-	v := h.header.Version
-	if v == "" {
-		v = h.version
-	}
-	log := BuildSARIF(&h.header, h.findings, v)
-	enc := json.NewEncoder(h.w)
+	log := BuildSARIF(&h.header, h.findings, h.opt)
+	enc := json.NewEncoder(jsonWriter{h.w})
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(log)
 }
 
+// DefaultRulesURL is the rules page of the project's public repository at
+// the tool's version: docs/rules.md at the tag for a release (v1.2.0,
+// v1.3.0-rc.1), at main for a development build (a pseudo-version, a
+// +dirty build, "devel" or "").
+func DefaultRulesURL(version string) string {
+	ref := "main"
+	if semver.IsValid(version) && semver.Build(version) == "" && !module.IsPseudoVersion(version) {
+		ref = version
+	}
+	return toolURI + "/blob/" + ref + "/docs/rules.md"
+}
+
+// SARIFCategory is the category of the run's automationDetails.id:
+// "modhygiene" for a run at the repository root, "modhygiene/svc" for one
+// in the directory svc. It is the same for every command (check, tidy,
+// run, report --from), so that GitHub code scanning keeps one analysis per
+// working directory whichever command uploads it.
+func SARIFCategory(dir string) string {
+	dir = strings.Trim(path.Clean("/"+strings.ReplaceAll(dir, "\\", "/")), "/")
+	if dir == "" {
+		return "modhygiene"
+	}
+	return "modhygiene/" + dir
+}
+
 // BuildSARIF makes the SARIF log of a run.
-func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFLog {
+func BuildSARIF(hdr *Header, findings []finding.Finding, opt SARIFOptions) *SARIFLog {
+	version := hdr.Version
+	if version == "" {
+		version = opt.ToolVersion
+	}
+	rulesURL := opt.RulesURL
+	if rulesURL == "" {
+		rulesURL = DefaultRulesURL(version)
+	}
 	fs := append([]finding.Finding(nil), findings...)
 	finding.Sort(fs)
 	used := map[string]bool{}
@@ -192,7 +247,7 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 	rules := []SARIFRule{}
 	for i, id := range ids {
 		index[id] = i
-		rules = append(rules, sarifRule(id, fs))
+		rules = append(rules, sarifRule(id, fs, rulesURL))
 	}
 	// A run compared with a baseline marks every result new or unchanged.
 	compared := false
@@ -200,51 +255,12 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 		compared = compared || f.Existing
 	}
 	results := []SARIFResult{}
-	for _, f := range fs {
-		fp := f.Fingerprint
-		if fp == "" {
-			fp = f.ComputeFingerprint()
-		}
-		r := SARIFResult{
-			RuleID:              f.Rule,
-			RuleIndex:           index[f.Rule],
-			Level:               SARIFLevel(f.Severity),
-			Message:             SARIFMessage{Text: sarifText(&f)},
-			PartialFingerprints: map[string]string{SARIFFingerprintKey: fp},
-		}
-		if f.File != "" {
-			loc := SARIFLocation{PhysicalLocation: SARIFPhysical{
-				ArtifactLocation: SARIFArtifact{URI: f.File, URIBaseID: "%SRCROOT%"},
-			}}
-			if f.Line > 0 {
-				loc.PhysicalLocation.Region = &SARIFRegion{StartLine: f.Line}
-			}
-			r.Locations = []SARIFLocation{loc}
-		}
-		switch {
-		case f.Existing:
-			r.BaselineState = "unchanged"
-		case compared:
-			r.BaselineState = "new"
-		}
-		props := map[string]any{}
-		if f.Module != "" {
-			props["module"] = f.Module
-		}
-		if f.Subject != "" {
-			props["subject"] = f.Subject
-		}
-		if f.Fix != "" {
-			props["fix"] = f.Fix
-		}
-		if len(props) > 0 {
-			r.Properties = props
-		}
-		results = append(results, r)
+	for i := range fs {
+		results = append(results, sarifResult(&fs[i], index[fs[i].Rule], compared))
 	}
-	command := hdr.Command
-	if command == "" {
-		command = "run"
+	category := opt.Category
+	if category == "" {
+		category = SARIFCategory(hdr.Dir)
 	}
 	return &SARIFLog{
 		Schema:  sarifSchema,
@@ -256,7 +272,7 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 				InformationURI: toolURI,
 				Rules:          rules,
 			}},
-			AutomationDetails: &SARIFAutomation{ID: "modhygiene/" + command + "/"},
+			AutomationDetails: &SARIFAutomation{ID: strings.TrimSuffix(category, "/") + "/"},
 			OriginalURIBaseID: map[string]SARIFURIRef{
 				"%SRCROOT%": {Description: &SARIFMessage{Text: "The repository root."}},
 			},
@@ -265,7 +281,52 @@ func BuildSARIF(hdr *Header, findings []finding.Finding, version string) *SARIFL
 	}
 }
 
-func sarifRule(id string, fs []finding.Finding) SARIFRule {
+// sarifResult is one finding as a result. A failure (MH000) is always at
+// level error and never "unchanged".
+func sarifResult(f *finding.Finding, ruleIndex int, compared bool) SARIFResult {
+	fp := f.Fingerprint
+	if fp == "" {
+		fp = f.ComputeFingerprint()
+	}
+	r := SARIFResult{
+		RuleID:              f.Rule,
+		RuleIndex:           ruleIndex,
+		Level:               SARIFLevel(severity(f)),
+		Message:             SARIFMessage{Text: sarifText(f)},
+		PartialFingerprints: map[string]string{SARIFFingerprintKey: fp},
+	}
+	if f.File != "" {
+		loc := SARIFLocation{PhysicalLocation: SARIFPhysical{
+			ArtifactLocation: SARIFArtifact{URI: sarifURI(f.File), URIBaseID: "%SRCROOT%"},
+		}}
+		if f.Line > 0 {
+			loc.PhysicalLocation.Region = &SARIFRegion{StartLine: f.Line}
+		}
+		r.Locations = []SARIFLocation{loc}
+	}
+	switch {
+	case f.Existing && !f.IsFailure():
+		r.BaselineState = "unchanged"
+	case compared:
+		r.BaselineState = "new"
+	}
+	props := map[string]any{}
+	if f.Module != "" {
+		props["module"] = f.Module
+	}
+	if f.Subject != "" {
+		props["subject"] = f.Subject
+	}
+	if f.Fix != "" {
+		props["fix"] = f.Fix
+	}
+	if len(props) > 0 {
+		r.Properties = props
+	}
+	return r
+}
+
+func sarifRule(id string, fs []finding.Finding, rulesURL string) SARIFRule {
 	r, ok := finding.Lookup(id)
 	if !ok {
 		// A rule outside the catalogue: describe it from its findings.
@@ -288,15 +349,32 @@ func sarifRule(id string, fs []finding.Finding) SARIFRule {
 			Text:     r.Help,
 			Markdown: "**" + r.ID + " " + r.Name + "**: " + r.Short + "\n\n" + r.Help,
 		},
-		HelpURI:              toolURI + "#" + strings.ToLower(r.ID),
+		HelpURI:              rulesURL + "#" + strings.ToLower(r.ID),
 		DefaultConfiguration: SARIFRuleConfig{Level: SARIFLevel(r.Default)},
 		Properties:           map[string]any{"tags": []string{"dependencies", "go-modules"}},
 	}
 }
 
-// sarifText is the message with the dependency path and the fix.
+// sarifURI is a repository-relative file path as a relative URI
+// reference: each segment percent-encoded where a URI needs it (spaces,
+// backticks, angle brackets, %), so a directory with any name stays one
+// valid uri that consumers decode back to the path.
+func sarifURI(file string) string {
+	u := (&url.URL{Path: file}).EscapedPath()
+	if first, _, _ := strings.Cut(u, "/"); strings.Contains(first, ":") {
+		// Not a scheme: a first segment with a colon needs "./".
+		u = "./" + u
+	}
+	return u
+}
+
+// sarifText is the message with the dependency path and the fix; a
+// failure names its module first.
 func sarifText(f *finding.Finding) string {
 	var b strings.Builder
+	if f.IsFailure() && f.Module != "" {
+		b.WriteString(f.Module + ": ")
+	}
 	b.WriteString(f.Message)
 	if len(f.Path) > 0 {
 		b.WriteString("\nDependency path: ")

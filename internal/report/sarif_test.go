@@ -135,8 +135,8 @@ func TestFingerprintsIgnoreLines(t *testing.T) {
 	f := finding.Finding{Rule: "MH002", Severity: finding.Warning, Message: "m", Module: "example.com/app", File: "go.mod", Line: 7, Subject: "gopkg.in/yaml"}
 	moved := f
 	moved.Line = 42
-	a := BuildSARIF(&Header{}, []finding.Finding{f}, "v")
-	b := BuildSARIF(&Header{}, []finding.Finding{moved}, "v")
+	a := BuildSARIF(&Header{}, []finding.Finding{f}, SARIFOptions{ToolVersion: "v"})
+	b := BuildSARIF(&Header{}, []finding.Finding{moved}, SARIFOptions{ToolVersion: "v"})
 	if x, y := a.Runs[0].Results[0].PartialFingerprints, b.Runs[0].Results[0].PartialFingerprints; x[SARIFFingerprintKey] != y[SARIFFingerprintKey] {
 		t.Errorf("SARIF fingerprint moved with the line: %v vs %v", x, y)
 	}
@@ -206,5 +206,75 @@ func TestSummaryLimit(t *testing.T) {
 	}
 	if !strings.Contains(cut, "### Stages") {
 		t.Errorf("cut summary lost the stage timings")
+	}
+}
+
+// TestSARIFCategoryAndHelp: every command run in one directory uploads
+// under one category, and each rule's help URI is its section of
+// docs/rules.md at the tool's version.
+func TestSARIFCategoryAndHelp(t *testing.T) {
+	f := finding.Finding{Rule: "MH002", Severity: finding.Warning, File: "go.mod", Line: 3, Message: "m"}
+	ids := map[string]bool{}
+	for _, cmd := range []string{"check", "tidy", "run", ""} {
+		log := BuildSARIF(&Header{Command: cmd, Dir: "svc", Version: "v1.4.0"}, []finding.Finding{f}, SARIFOptions{})
+		ids[log.Runs[0].AutomationDetails.ID] = true
+		if got, want := log.Runs[0].Tool.Driver.Rules[0].HelpURI, "https://github.com/modhygiene/modhygiene/blob/v1.4.0/docs/rules.md#mh002"; got != want {
+			t.Errorf("%s: helpUri %q, want %q", cmd, got, want)
+		}
+	}
+	if len(ids) != 1 || !ids["modhygiene/svc/"] {
+		t.Errorf("automationDetails ids %v, want only modhygiene/svc/", ids)
+	}
+	for dir, want := range map[string]string{"": "modhygiene", ".": "modhygiene", "./svc/": "modhygiene/svc", "a/../b": "modhygiene/b", `w\x`: "modhygiene/w/x"} {
+		if got := SARIFCategory(dir); got != want {
+			t.Errorf("SARIFCategory(%q) = %q, want %q", dir, got, want)
+		}
+	}
+	for v, want := range map[string]string{
+		"v1.2.3":                               "/blob/v1.2.3/",
+		"v1.3.0-rc.1":                          "/blob/v1.3.0-rc.1/",
+		"v0.0.0-20240101000000-0123456789ab":   "/blob/main/",
+		"v1.2.4-0.20240101000000-0123456789ab": "/blob/main/",
+		"v1.2.3+dirty":                         "/blob/main/",
+		"(devel)":                              "/blob/main/",
+		"":                                     "/blob/main/",
+	} {
+		if got := DefaultRulesURL(v); !strings.Contains(got, want) || !strings.HasSuffix(got, "/docs/rules.md") {
+			t.Errorf("DefaultRulesURL(%q) = %q, want %s", v, got, want)
+		}
+	}
+	log := BuildSARIF(&Header{}, []finding.Finding{f}, SARIFOptions{RulesURL: "https://ghe.example/o/r/blob/abc/docs/rules.md", Category: "mine/"})
+	if got := log.Runs[0].Tool.Driver.Rules[0].HelpURI; got != "https://ghe.example/o/r/blob/abc/docs/rules.md#mh002" {
+		t.Errorf("helpUri with RulesURL: %q", got)
+	}
+	if got := log.Runs[0].AutomationDetails.ID; got != "mine/" {
+		t.Errorf("id with Category: %q", got)
+	}
+}
+
+// TestFailureIsAlwaysAnError: whatever severity a failure carries, SARIF
+// says error and never "unchanged", Code Quality says blocker.
+func TestFailureIsAlwaysAnError(t *testing.T) {
+	f := finding.Finding{Rule: finding.FailedRule, Severity: finding.Info, Subject: "tidy", Module: "example.com/a", File: "a/go.mod", Line: 1, Message: "tidy could not run: x", Existing: true}
+	r := BuildSARIF(&Header{}, []finding.Finding{f}, SARIFOptions{}).Runs[0].Results[0]
+	if r.Level != "error" || r.BaselineState == "unchanged" || !strings.HasPrefix(r.Message.Text, "example.com/a: tidy could not run") {
+		t.Errorf("SARIF result %+v", r)
+	}
+	if cq := BuildCodeQuality(&Header{}, []finding.Finding{f})[0]; cq.Severity != "blocker" || cq.Location.Path != "a/go.mod" {
+		t.Errorf("Code Quality %+v", cq)
+	}
+}
+
+func TestSARIFURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"svc/go.mod":     "svc/go.mod",
+		"my dir/go.mod":  "my%20dir/go.mod",
+		"a:b/go.mod":     "./a:b/go.mod",
+		"x`<y>`%/go.mod": "x%60%3Cy%3E%60%25/go.mod",
+		"über/go.mod":    "%C3%BCber/go.mod",
+	} {
+		if got := sarifURI(in); got != want {
+			t.Errorf("sarifURI(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 )
@@ -79,7 +81,7 @@ func (t *TextHandler) Flush() error {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(t.paint(ansiBold, ModuleTitle(&t.header, g.Module)))
+		b.WriteString(t.paint(ansiBold, OneLine(ModuleTitle(&t.header, g.Module))))
 		b.WriteByte('\n')
 		for j := range g.Findings {
 			t.writeFinding(&b, &g.Findings[j])
@@ -89,7 +91,10 @@ func (t *TextHandler) Flush() error {
 		b.WriteByte('\n')
 	}
 	if line := TimingLine(t.stages); line != "" {
-		fmt.Fprintf(&b, "%s\n", t.paint(ansiDim, line))
+		fmt.Fprintf(&b, "%s\n", t.paint(ansiDim, OneLine(line)))
+	}
+	for _, f := range Failures(t.findings) {
+		fmt.Fprintf(&b, "%s\n", t.paint(ansiBold+ansiRed, OneLine(FailureSentence(f))))
 	}
 	c := Verdict(t.findings, Never)
 	fmt.Fprintf(&b, "%d findings: %d errors, %d warnings, %d info", c.Total(), c.Errors, c.Warnings, c.Infos)
@@ -101,27 +106,87 @@ func (t *TextHandler) Flush() error {
 	return err
 }
 
+// writeFinding writes one finding. Every text in it may come from outside
+// (module paths, deprecation and retraction messages, directory names), so
+// each is flattened to one line with OneLine: no line of the output starts
+// with text a module author chose.
 func (t *TextHandler) writeFinding(b *strings.Builder, f *finding.Finding) {
 	loc := f.File
 	if f.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", f.File, f.Line)
 	}
 	existing := ""
-	if f.Existing {
+	if f.Existing && !f.IsFailure() {
 		existing = t.paint(ansiDim, " (existing)")
 	}
-	fmt.Fprintf(b, "  %s: %s %s: %s%s\n", orDash(loc), t.severity(f.Severity), t.paint(ansiBold, f.Title()), f.Message, existing)
+	msg := f.Message
+	if f.IsFailure() && f.Module != "" {
+		msg = f.Module + ": " + msg
+	}
+	fmt.Fprintf(b, "  %s: %s %s: %s%s\n", OneLine(orDash(loc)), t.severity(severity(f)), t.paint(ansiBold, OneLine(f.Title())), OneLine(msg), existing)
 	if len(f.Path) > 0 {
-		fmt.Fprintf(b, "    path: %s\n", strings.Join(f.Path, " -> "))
+		fmt.Fprintf(b, "    path: %s\n", OneLine(strings.Join(f.Path, " -> ")))
 	}
 	if f.Detail != "" {
 		for _, l := range strings.Split(strings.TrimRight(f.Detail, "\n"), "\n") {
-			fmt.Fprintf(b, "    | %s\n", l)
+			fmt.Fprintf(b, "    | %s\n", OneLine(l))
 		}
 	}
 	if f.Fix != "" {
-		fmt.Fprintf(b, "    fix: %s\n", t.paint(ansiBold, f.Fix))
+		fmt.Fprintf(b, "    fix: %s\n", t.paint(ansiBold, OneLine(f.Fix)))
 	}
+}
+
+// OneLine returns s as one line that is safe to print: CR and LF (and CRLF)
+// become a space, other control characters (ANSI escapes included) and the
+// Unicode controls that reorder or hide text are written as Go escapes such
+// as \x1b or \u202e, and "##[" (which the GitHub runner takes for a
+// workflow command anywhere in a line) becomes "## [". Text that came from
+// outside goes through it before the text format prints it.
+func OneLine(s string) string {
+	if strings.IndexFunc(s, unsafeInLine) < 0 {
+		return strings.ReplaceAll(s, "##[", "## [")
+	}
+	return strings.ReplaceAll(flatten(s), "##[", "## [")
+}
+
+func flatten(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\r' && strings.HasPrefix(s[i:], "\r\n"):
+			b.WriteByte(' ')
+			size = 2
+		case r == '\r' || r == '\n':
+			b.WriteByte(' ')
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unsafeInLine(r):
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeInLine reports whether r must not be printed as it is: a control
+// character other than tab, or a Unicode control that changes the order
+// or visibility of text (bidirectional overrides and isolates, zero-width
+// joiners and marks, the line and paragraph separators).
+func unsafeInLine(r rune) bool {
+	switch {
+	case r == '\t':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == utf8.RuneError:
+		return true
+	case r >= 0x200b && r <= 0x200f, r >= 0x2028 && r <= 0x202e, r >= 0x2060 && r <= 0x2069, r == 0xfeff:
+		return true
+	}
+	return false
 }
 
 // ModuleGroup is the findings of one module of the repository.

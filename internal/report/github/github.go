@@ -3,6 +3,7 @@
 package github
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -49,6 +50,9 @@ type Options struct {
 	SummaryLimit int
 	// MaxPerLevel caps annotations per level; 0 means MaxPerLevel.
 	MaxPerLevel int
+	// Diagrams is how many dependency diagrams the summary draws; 0 means
+	// report.DefaultDiagrams, negative none (see report.MarkdownOptions).
+	Diagrams int
 }
 
 // Reporter is a report.Handler that collects a run and writes the GitHub
@@ -73,44 +77,51 @@ func (r *Reporter) Stage(s *report.Stage) error { return r.col.Stage(s) }
 // Finding records fd.
 func (r *Reporter) Finding(fd *finding.Finding) error { return r.col.Finding(fd) }
 
-// Flush writes the annotations, the summary and the outputs.
+// Flush writes the annotations, the summary and the outputs. Each is
+// written even when another fails; the errors are joined.
 func (r *Reporter) Flush() error {
 	run := &r.col.Run
+	var errs []error
 	annotated := 0
 	if r.opt.Annotations != nil {
 		n, err := r.annotate(run.Findings)
 		if err != nil {
-			return fmt.Errorf("annotations: %w", err)
+			errs = append(errs, fmt.Errorf("annotations: %w", err))
 		}
 		annotated = n
 	}
 	if r.opt.Summary != nil {
-		limit := r.opt.SummaryLimit
-		if limit <= 0 {
-			limit = DefaultSummaryLimit
-		}
-		note := ""
-		if total := len(run.Findings); r.opt.Annotations != nil && annotated < total {
-			note = fmt.Sprintf("%d of %d findings are shown as annotations (GitHub shows at most %d errors, %d warnings and %d notices per step); every finding is listed below.",
-				annotated, total, r.max(), r.max(), r.max())
-		}
-		md := report.Markdown(run, report.MarkdownOptions{
-			Verdict: r.opt.Verdict,
-			FailOn:  r.opt.FailOn,
-			Changed: r.opt.Changed,
-			Note:    note,
-			Limit:   limit,
-		})
-		if _, err := io.WriteString(r.opt.Summary, md+"\n"); err != nil {
-			return fmt.Errorf("job summary: %w", err)
+		if _, err := io.WriteString(r.opt.Summary, r.summary(run, annotated)+"\n"); err != nil {
+			errs = append(errs, fmt.Errorf("job summary: %w", err))
 		}
 	}
 	if r.opt.Outputs != nil {
 		if err := r.outputs(run); err != nil {
-			return fmt.Errorf("step outputs: %w", err)
+			errs = append(errs, fmt.Errorf("step outputs: %w", err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// summary renders the job summary, cut to the summary limit.
+func (r *Reporter) summary(run *report.Run, annotated int) string {
+	limit := r.opt.SummaryLimit
+	if limit <= 0 {
+		limit = DefaultSummaryLimit
+	}
+	note := ""
+	if total := len(run.Findings); r.opt.Annotations != nil && annotated < total {
+		note = fmt.Sprintf("%d of %d findings are shown as annotations (GitHub shows at most %d errors, %d warnings and %d notices per step); every finding is listed below.",
+			annotated, total, r.max(), r.max(), r.max())
+	}
+	return report.Markdown(run, report.MarkdownOptions{
+		Verdict:  r.opt.Verdict,
+		FailOn:   r.opt.FailOn,
+		Changed:  r.opt.Changed,
+		Note:     note,
+		Limit:    limit,
+		Diagrams: r.opt.Diagrams,
+	})
 }
 
 func (r *Reporter) max() int {
@@ -120,20 +131,23 @@ func (r *Reporter) max() int {
 	return MaxPerLevel
 }
 
-// Order returns fs in the order they get annotations: new findings on lines
-// the pull request changed, then other new findings, then findings already
-// on the base branch; each part in finding.Sort order.
+// Order returns fs in the order they get annotations: failures (a stage
+// that could not run for a module) first, then new findings on lines the
+// pull request changed, then other new findings, then findings already on
+// the base branch; each part in finding.Sort order.
 func Order(fs []finding.Finding, changed func(string, int) bool) []finding.Finding {
 	out := append([]finding.Finding(nil), fs...)
 	finding.Sort(out)
 	rank := func(f *finding.Finding) int {
 		switch {
-		case f.Existing:
-			return 2
-		case changed != nil && changed(f.File, f.Line):
+		case f.IsFailure():
 			return 0
+		case f.Existing:
+			return 3
+		case changed != nil && changed(f.File, f.Line):
+			return 1
 		}
-		return 1
+		return 2
 	}
 	sort.SliceStable(out, func(i, j int) bool { return rank(&out[i]) < rank(&out[j]) })
 	return out
@@ -156,6 +170,9 @@ func (r *Reporter) annotate(fs []finding.Finding) (int, error) {
 	n := 0
 	for _, f := range Order(fs, r.opt.Changed) {
 		level := Level(f.Severity)
+		if f.IsFailure() {
+			level = "error"
+		}
 		if count[level] >= r.max() {
 			continue
 		}
@@ -174,10 +191,15 @@ func (r *Reporter) annotate(fs []finding.Finding) (int, error) {
 	return n, nil
 }
 
+// annotationMessage is the finding's message with its path and fix; a
+// failure names its module first. ci.Annotate escapes it.
 func annotationMessage(f *finding.Finding) string {
 	var b strings.Builder
+	if f.IsFailure() && f.Module != "" {
+		b.WriteString("module " + f.Module + ": ")
+	}
 	b.WriteString(f.Message)
-	if f.Existing {
+	if f.Existing && !f.IsFailure() {
 		b.WriteString(" (already on the base branch)")
 	}
 	if len(f.Path) > 0 {
@@ -189,7 +211,8 @@ func annotationMessage(f *finding.Finding) string {
 	return b.String()
 }
 
-// outputs writes findings, errors, warnings, info, new and failing, then
+// outputs writes findings, errors, warnings, info, new, failing and failed
+// (true when a stage could not run for some module, always written), then
 // each stage's outputs in stage order.
 func (r *Reporter) outputs(run *report.Run) error {
 	c := report.Verdict(run.Findings, report.Never)
@@ -205,6 +228,7 @@ func (r *Reporter) outputs(run *report.Run) error {
 		{"info", strconv.Itoa(c.Infos)},
 		{"new", strconv.Itoa(c.New)},
 		{"failing", strconv.Itoa(failing)},
+		{"failed", strconv.FormatBool(c.Broken())},
 	} {
 		if err := ef.Set(kv[0], kv[1]); err != nil {
 			return err

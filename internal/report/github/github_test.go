@@ -57,7 +57,7 @@ func TestOutputsCannotInject(t *testing.T) {
 	for _, kv := range kvs {
 		got[kv[0]] = kv[1]
 	}
-	want := map[string]string{"findings": "0", "errors": "0", "warnings": "0", "info": "0", "new": "0", "failing": "0",
+	want := map[string]string{"findings": "0", "errors": "0", "warnings": "0", "info": "0", "new": "0", "failing": "0", "failed": "false",
 		"goproxy": run.Stages[0].Outputs["goproxy"]}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
@@ -86,5 +86,72 @@ func TestSummaryStaysUnderTheLimit(t *testing.T) {
 		if !strings.Contains(sum.String(), want) {
 			t.Errorf("summary lacks %q", want)
 		}
+	}
+}
+
+// TestFailedRunTellsTheTruth: a run where tidy could not run for two
+// modules annotates both (ahead of the cap, naming the module), says
+// Failed at the top of the summary even with --fail-on never, and writes
+// failed=true with honest counts.
+func TestFailedRunTellsTheTruth(t *testing.T) {
+	var fs []finding.Finding
+	for i := 0; i < 12; i++ {
+		fs = append(fs, finding.Finding{Rule: "MH004", Severity: finding.Error, File: "go.mod", Line: i + 1, Message: fmt.Sprint(i)})
+	}
+	for _, m := range []string{"a", "b"} {
+		fs = append(fs, finding.Finding{Rule: finding.FailedRule, Severity: finding.Error, Module: "example.com/" + m, File: m + "/go.mod", Line: 1, Subject: "tidy",
+			Message: "tidy could not run: go: example.com/private@v1.0.0: 404 Not Found", Existing: m == "b"})
+	}
+	v := report.Verdict(fs, report.Never)
+	var ann, sum, out bytes.Buffer
+	r := New(Options{Annotations: &ann, Summary: &sum, Outputs: &out, Verdict: &v, FailOn: report.Never})
+	if err := report.Replay(&report.Run{Header: report.Header{Command: "tidy"}, Findings: fs}, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(ann.String(), "\n")
+	for i, m := range []string{"a", "b"} {
+		want := fmt.Sprintf("::error file=%s/go.mod,line=1,endLine=1,title=MH000 failed::module example.com/%s: tidy could not run: go: example.com/private@v1.0.0: 404 Not Found", m, m)
+		if lines[i] != want {
+			t.Errorf("annotation %d:\n got %s\nwant %s", i, lines[i], want)
+		}
+	}
+	if n := strings.Count(ann.String(), "::error "); n != 10 {
+		t.Errorf("%d error annotations, want 10", n)
+	}
+	md := sum.String()
+	if !strings.HasPrefix(md, "## modhygiene tidy: 14 findings\n\n**Failed**: tidy could not run for 2 modules.\n") || strings.Contains(md, "Passed") {
+		t.Errorf("summary:\n%s", md)
+	}
+	kvs, err := ci.ParseEnvFile(out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, kv := range kvs {
+		got[kv[0]] = kv[1]
+	}
+	want := map[string]string{"findings": "14", "errors": "14", "warnings": "0", "info": "0", "new": "14", "failing": "0", "failed": "true"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestOnePartFailingKeepsTheOthers: a summary that cannot be written does
+// not stop the annotations or the outputs.
+func TestOnePartFailingKeepsTheOthers(t *testing.T) {
+	var ann, out bytes.Buffer
+	r := New(Options{Annotations: &ann, Summary: failWriter{}, Outputs: &out})
+	run := &report.Run{Findings: []finding.Finding{{Rule: "MH002", Severity: finding.Warning, File: "go.mod", Line: 2, Message: "m"}}}
+	err := report.Replay(run, r)
+	if err == nil || !strings.Contains(err.Error(), "job summary: disk full") {
+		t.Errorf("Replay = %v, want the summary's error", err)
+	}
+	if !strings.Contains(ann.String(), "::warning file=go.mod") || !strings.Contains(out.String(), "failed<<") {
+		t.Errorf("annotations %q, outputs %q", ann.String(), out.String())
 	}
 }

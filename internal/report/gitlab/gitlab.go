@@ -17,8 +17,36 @@ import (
 	"github.com/modhygiene/modhygiene/internal/report"
 )
 
-// Marker is the hidden line that identifies modhygiene's note.
+// Marker is the hidden first line of the note of a job without a name, and
+// of every note written before notes carried the job's name (see
+// MarkerFor).
 const Marker = "<!-- modhygiene -->"
+
+// MarkerFor returns the hidden first line that identifies the note of the
+// CI job named job (CI_JOB_NAME): "<!-- modhygiene:lint -->", so that two
+// modhygiene jobs in one pipeline keep two notes; Marker when job is empty.
+// Characters that could end or confuse an HTML comment are percent-encoded.
+func MarkerFor(job string) string {
+	if job == "" {
+		return Marker
+	}
+	var b strings.Builder
+	b.WriteString("<!-- modhygiene:")
+	prev := byte(0)
+	for i := 0; i < len(job); i++ {
+		c := job[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			strings.IndexByte(" _.:/[]()+,=@#", c) >= 0, c == '-' && prev != '-':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+		prev = c
+	}
+	b.WriteString(" -->")
+	return b.String()
+}
 
 // perPage is the page size used to list notes, the API's maximum.
 const perPage = 100
@@ -39,12 +67,27 @@ func NewClient(apiURL, token string, hc *http.Client) (*gl.Client, error) {
 }
 
 // UpsertNote keeps one note on merge request mr of project up to date: it
-// lists the notes, 100 a page, and updates the first one that is not a
-// system note and holds Marker; otherwise it creates one. body must contain
-// Marker for a later run to find it. It returns the note's ID and whether it
-// was created. With create false it only updates: when no note exists it
-// returns 0, false, nil.
-func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, body string, create bool) (id int64, created bool, err error) {
+// lists the notes, 100 a page, and updates the first note written by the
+// token's own user (GET /user, asked once, when a candidate is found) that
+// is not a system note and whose first line is marker; a note by anyone
+// else is never touched, whatever it holds. When no such note exists but
+// the user has a note with the old fixed Marker, that note is taken over.
+// Otherwise it creates one. body must start with marker for a later run to
+// find it. It returns the note's ID and whether it was created. With create
+// false it only updates: when no note exists it returns 0, false, nil.
+func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, marker, body string, create bool) (id int64, created bool, err error) {
+	me := int64(-1)
+	mine := func(n *gl.Note) (bool, error) {
+		if me < 0 {
+			u, _, err := c.Users.CurrentUser(gl.WithContext(ctx))
+			if err != nil {
+				return false, fmt.Errorf("current user of the token: %w", err)
+			}
+			me = u.ID
+		}
+		return n.Author.ID == me, nil
+	}
+	var legacy *gl.Note
 	opt := &gl.ListMergeRequestNotesOptions{ListOptions: gl.ListOptions{PerPage: perPage, Page: 1}}
 	for {
 		notes, resp, err := c.Notes.ListMergeRequestNotes(project, mr, opt, gl.WithContext(ctx))
@@ -52,18 +95,29 @@ func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, bod
 			return 0, false, fmt.Errorf("list notes of merge request !%d: %w", mr, err)
 		}
 		for _, n := range notes {
-			if !n.System && strings.Contains(n.Body, Marker) {
-				_, _, err := c.Notes.UpdateMergeRequestNote(project, mr, n.ID, &gl.UpdateMergeRequestNoteOptions{Body: &body}, gl.WithContext(ctx))
-				if err != nil {
-					return 0, false, fmt.Errorf("update note %d of merge request !%d: %w", n.ID, mr, err)
-				}
-				return n.ID, false, nil
+			first := firstLine(n.Body)
+			if n.System || (first != marker && (first != Marker || legacy != nil)) {
+				continue
+			}
+			ok, err := mine(n)
+			if err != nil {
+				return 0, false, err
+			}
+			switch {
+			case !ok:
+			case first == marker:
+				return n.ID, false, updateNote(ctx, c, project, mr, n.ID, body)
+			default:
+				legacy = n
 			}
 		}
 		if resp == nil || resp.NextPage == 0 {
 			break
 		}
 		opt.Page = resp.NextPage
+	}
+	if legacy != nil {
+		return legacy.ID, false, updateNote(ctx, c, project, mr, legacy.ID, body)
 	}
 	if !create {
 		return 0, false, nil
@@ -75,6 +129,22 @@ func UpsertNote(ctx context.Context, c *gl.Client, project string, mr int64, bod
 	return n.ID, true, nil
 }
 
+func updateNote(ctx context.Context, c *gl.Client, project string, mr, id int64, body string) error {
+	_, _, err := c.Notes.UpdateMergeRequestNote(project, mr, id, &gl.UpdateMergeRequestNoteOptions{Body: &body}, gl.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("update note %d of merge request !%d: %w", id, mr, err)
+	}
+	return nil
+}
+
+// firstLine is s up to its first line break, without surrounding spaces.
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
 // Options configure a NoteReporter.
 type Options struct {
 	// Client is the API client (see NewClient).
@@ -83,6 +153,12 @@ type Options struct {
 	Project string
 	// MergeRequest is the merge request IID (CI_MERGE_REQUEST_IID).
 	MergeRequest int64
+	// Job is the CI job's name (CI_JOB_NAME); it goes into the note's
+	// marker (MarkerFor), so that each job keeps a note of its own.
+	Job string
+	// Diagrams is how many dependency diagrams the note draws; 0 means
+	// report.DefaultDiagrams, negative none (see report.MarkdownOptions).
+	Diagrams int
 	// Verdict is the run's verdict, computed once by the caller.
 	Verdict *report.Counts
 	// FailOn is the level the verdict used.
@@ -123,11 +199,12 @@ func (r *NoteReporter) Finding(fd *finding.Finding) error { return r.col.Finding
 // Body renders the note for the collected run.
 func (r *NoteReporter) Body() string {
 	return report.Markdown(&r.col.Run, report.MarkdownOptions{
-		Marker:  Marker,
-		Verdict: r.opt.Verdict,
-		FailOn:  r.opt.FailOn,
-		Changed: r.opt.Changed,
-		Limit:   MaxNote,
+		Marker:   MarkerFor(r.opt.Job),
+		Verdict:  r.opt.Verdict,
+		FailOn:   r.opt.FailOn,
+		Changed:  r.opt.Changed,
+		Limit:    MaxNote,
+		Diagrams: r.opt.Diagrams,
 	})
 }
 
@@ -135,7 +212,7 @@ func (r *NoteReporter) Body() string {
 // (so that it says the findings are gone) but creates none.
 func (r *NoteReporter) Flush() error {
 	clean := len(r.col.Run.Findings) == 0
-	id, created, err := UpsertNote(r.ctx, r.opt.Client, r.opt.Project, r.opt.MergeRequest, r.Body(), !clean)
+	id, created, err := UpsertNote(r.ctx, r.opt.Client, r.opt.Project, r.opt.MergeRequest, MarkerFor(r.opt.Job), r.Body(), !clean)
 	if err != nil {
 		return err
 	}

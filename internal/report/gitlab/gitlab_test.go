@@ -41,7 +41,7 @@ func TestUpsertNotePagesAndUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker+"\nnew body", true)
+	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker, Marker+"\nnew body", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +51,7 @@ func TestUpsertNotePagesAndUpdates(t *testing.T) {
 	want := []string{
 		"GET /api/v4/projects/7/merge_requests/3/notes?page=1&per_page=100",
 		"GET /api/v4/projects/7/merge_requests/3/notes?page=2&per_page=100",
+		"GET /api/v4/user",
 		fmt.Sprintf("PUT /api/v4/projects/7/merge_requests/3/notes/%d", ours.ID),
 	}
 	if diff := cmp.Diff(want, fake.Requests()); diff != "" {
@@ -111,7 +112,7 @@ func TestNoteReporterCreatesThenUpdates(t *testing.T) {
 	for _, r := range fake.Requests() {
 		methods = append(methods, strings.Fields(r)[0])
 	}
-	if diff := cmp.Diff([]string{"GET", "POST", "GET", "PUT"}, methods); diff != "" {
+	if diff := cmp.Diff([]string{"GET", "POST", "GET", "GET", "PUT"}, methods); diff != "" {
 		t.Errorf("methods (-want +got):\n%s\n%v", diff, fake.Requests())
 	}
 	wantLog := fmt.Sprintf("modhygiene: gitlab: created note %d on merge request !5\nmodhygiene: gitlab: updated note %d on merge request !5\n", mine[0].ID, mine[0].ID)
@@ -126,7 +127,7 @@ func TestUpsertNoteError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := UpsertNote(context.Background(), c, "7", 3, Marker, true); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, _, err := UpsertNote(context.Background(), c, "7", 3, Marker, Marker, true); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("UpsertNote with a bad token = %v, want a 401 error", err)
 	}
 }
@@ -152,5 +153,108 @@ func TestCleanRunCreatesNoNoteButUpdatesOne(t *testing.T) {
 	n := fake.Notes("7", 1)
 	if len(n) != 1 || n[0].ID != old.ID || !strings.Contains(n[0].Body, "0 findings") {
 		t.Errorf("clean run did not update the note: %+v", n)
+	}
+}
+
+// TestNoteOfAnotherUserIsNeverUpdated: a note by another user that holds
+// our marker (quoted, or planted) is never PUT; ours is found behind it,
+// and without one of ours a new note is created.
+func TestNoteOfAnotherUserIsNeverUpdated(t *testing.T) {
+	fake, srv := newFake(t)
+	mallory := gitlabtest.User{ID: 66, Username: "mallory"}
+	planted := fake.AddBy(mallory, "7", 3, Marker+"\nplanted", false)
+	c, err := NewClient(srv.URL+"/api/v4", "glpat-test", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, created, err := UpsertNote(context.Background(), c, "7", 3, Marker, Marker+"\nours", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created || id == planted.ID {
+		t.Fatalf("UpsertNote = %d, created %v; want a new note", id, created)
+	}
+	fake.Add("7", 3, "unrelated", false)
+	id2, created, err := UpsertNote(context.Background(), c, "7", 3, Marker, Marker+"\nours again", true)
+	if err != nil || created || id2 != id {
+		t.Fatalf("second UpsertNote = %d, created %v, %v; want update of %d", id2, created, err, id)
+	}
+	for _, r := range fake.Requests() {
+		if r == fmt.Sprintf("PUT /api/v4/projects/7/merge_requests/3/notes/%d", planted.ID) {
+			t.Errorf("the other user's note was PUT: %v", fake.Requests())
+		}
+	}
+	if n := fake.Notes("7", 3)[0]; n.Body != Marker+"\nplanted" {
+		t.Errorf("planted note changed: %q", n.Body)
+	}
+	users := 0
+	for _, r := range fake.Requests() {
+		if r == "GET /api/v4/user" {
+			users++
+		}
+	}
+	if users != 2 {
+		t.Errorf("GET /user %d times in two upserts, want once each: %v", users, fake.Requests())
+	}
+}
+
+// TestTwoJobsKeepTwoNotes: the marker carries the job's name, so two jobs
+// in one merge request keep a note each; a note with the old fixed marker
+// is taken over by the first job, not duplicated.
+func TestTwoJobsKeepTwoNotes(t *testing.T) {
+	fake, srv := newFake(t)
+	old := fake.Add("7", 3, Marker+"\nfrom before job names", false)
+	c, err := NewClient(srv.URL+"/api/v4", "glpat-test", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(job, text string) (int64, bool) {
+		t.Helper()
+		m := MarkerFor(job)
+		id, created, err := UpsertNote(context.Background(), c, "7", 3, m, m+"\n"+text, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, created
+	}
+	lint, created := post("lint", "lint 1")
+	if lint != old.ID || created {
+		t.Errorf("lint: note %d created %v, want the old note %d taken over", lint, created, old.ID)
+	}
+	deps, created := post("deps: [1.22]", "deps 1")
+	if deps == lint || !created {
+		t.Errorf("deps: note %d created %v, want a new note", deps, created)
+	}
+	if id, _ := post("lint", "lint 2"); id != lint {
+		t.Errorf("lint again: note %d, want %d", id, lint)
+	}
+	if id, _ := post("deps: [1.22]", "deps 2"); id != deps {
+		t.Errorf("deps again: note %d, want %d", id, deps)
+	}
+	bodies := map[int64]string{}
+	for _, n := range fake.Notes("7", 3) {
+		bodies[n.ID] = n.Body
+	}
+	want := map[int64]string{lint: "<!-- modhygiene:lint -->\nlint 2", deps: "<!-- modhygiene:deps: [1.22] -->\ndeps 2"}
+	if diff := cmp.Diff(want, bodies); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+}
+
+func TestMarkerFor(t *testing.T) {
+	for job, want := range map[string]string{
+		"":                    Marker,
+		"lint":                "<!-- modhygiene:lint -->",
+		"test: [1.22, linux]": "<!-- modhygiene:test: [1.22, linux] -->",
+		"a-->b":               "<!-- modhygiene:a-%2D%3Eb -->",
+		"x\n<!--y":            "<!-- modhygiene:x%0A%3C%21-%2Dy -->",
+	} {
+		got := MarkerFor(job)
+		if got != want {
+			t.Errorf("MarkerFor(%q) = %q, want %q", job, got, want)
+		}
+		if inner := strings.TrimSuffix(strings.TrimPrefix(got, "<!--"), "-->"); strings.Contains(inner, "--") || strings.ContainsAny(inner, "<>\n") {
+			t.Errorf("MarkerFor(%q) = %q can end the comment early", job, got)
+		}
 	}
 }

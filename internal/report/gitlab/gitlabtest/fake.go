@@ -1,6 +1,7 @@
 // Package gitlabtest is a fake of the GitLab merge-request notes API, for
-// tests: an http.Handler that keeps notes in memory, pages them like GitLab
-// (page and per_page, X-Next-Page) and records every request.
+// tests: an http.Handler that keeps notes in memory with their authors,
+// pages them like GitLab (page and per_page, X-Next-Page), answers GET
+// /user for the token, and records every request.
 package gitlabtest
 
 import (
@@ -18,12 +19,30 @@ type Note struct {
 	ID     int64  `json:"id"`
 	Body   string `json:"body"`
 	System bool   `json:"system"`
+	Author User   `json:"author"`
 }
 
-// Fake serves /api/v4/projects/:id/merge_requests/:iid/notes[/:note_id].
+// User is a GitLab user, the author of notes.
+type User struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// Bot is the user of Token (and of any token not in Users): the user that
+// the reporter under test posts as.
+var Bot = User{ID: 1, Username: "modhygiene-bot"}
+
+// Fake serves /api/v4/user and
+// /api/v4/projects/:id/merge_requests/:iid/notes[/:note_id]. Like GitLab,
+// it creates notes as the token's user and refuses (403) to update a note
+// of another user or a system note.
 type Fake struct {
-	// Token, when set, is the PRIVATE-TOKEN every request must carry.
+	// Token, when set, is the PRIVATE-TOKEN every request must carry,
+	// unless Users names the token.
 	Token string
+	// Users maps other tokens to their users; Token and unknown tokens
+	// (when Token is empty) are Bot.
+	Users map[string]User
 
 	mu       sync.Mutex
 	notes    map[string][]*Note // by "project/iid"
@@ -34,11 +53,17 @@ type Fake struct {
 // New returns an empty fake.
 func New() *Fake { return &Fake{notes: map[string][]*Note{}, nextID: 1} }
 
-// Add stores a note on project's merge request iid and returns it.
+// Add stores a note by Bot on project's merge request iid and returns it.
 func (f *Fake) Add(project string, iid int64, body string, system bool) *Note {
+	return f.AddBy(Bot, project, iid, body, system)
+}
+
+// AddBy stores a note by user on project's merge request iid and returns
+// it.
+func (f *Fake) AddBy(user User, project string, iid int64, body string, system bool) *Note {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := &Note{ID: f.nextID, Body: body, System: system}
+	n := &Note{ID: f.nextID, Body: body, System: system, Author: user}
 	f.nextID++
 	k := key(project, iid)
 	f.notes[k] = append(f.notes[k], n)
@@ -76,8 +101,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req += "?" + q
 	}
 	f.requests = append(f.requests, req)
-	if f.Token != "" && r.Header.Get("PRIVATE-TOKEN") != f.Token {
+	user, ok := f.user(r.Header.Get("PRIVATE-TOKEN"))
+	if !ok {
 		http.Error(w, `{"message":"401 Unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.URL.EscapedPath() == "/api/v4/user" && r.Method == http.MethodGet {
+		writeJSON(w, http.StatusOK, user)
 		return
 	}
 	m := notesPath.FindStringSubmatch(r.URL.EscapedPath())
@@ -117,7 +147,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		n := &Note{ID: f.nextID, Body: body}
+		n := &Note{ID: f.nextID, Body: body, Author: user}
 		f.nextID++
 		f.notes[k] = append(f.notes[k], n)
 		writeJSON(w, http.StatusCreated, n)
@@ -129,7 +159,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, n := range f.notes[k] {
 			if n.ID == id {
-				if n.System {
+				if n.System || n.Author.ID != user.ID {
 					http.Error(w, `{"message":"403 Forbidden"}`, http.StatusForbidden)
 					return
 				}
@@ -142,6 +172,17 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, `{"message":"405 Method Not Allowed"}`, http.StatusMethodNotAllowed)
 	}
+}
+
+// user returns the user of token, and false when the token is refused.
+func (f *Fake) user(token string) (User, bool) {
+	if u, ok := f.Users[token]; ok {
+		return u, true
+	}
+	if f.Token != "" && token != f.Token {
+		return User{}, false
+	}
+	return Bot, true
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
