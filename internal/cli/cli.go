@@ -55,6 +55,15 @@ func (a *app) getenv(name string) string { return gocmd.Lookup(a.env, name) }
 func Main(ctx context.Context, inv Invocation) int {
 	a := &app{stdin: inv.Stdin, stdout: inv.Stdout, stderr: inv.Stderr, env: inv.Env, cwd: inv.Dir,
 		ci: ci.ReadEnviron(inv.Env)}
+	if a.ci.Platform == ci.GitHub {
+		// No line we print can start a workflow command but our own:
+		// text from outside (retraction messages, directory names,
+		// inputs) is neutralised where it is written.
+		out, errs := ci.SafeLines(inv.Stdout), ci.SafeLines(inv.Stderr)
+		defer out.Flush()
+		defer errs.Flush()
+		a.stdout, a.stderr = out, errs
+	}
 	a.maskSecrets() // before anything can print a token
 	err := a.dispatch(ctx, inv.Args)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {

@@ -34,7 +34,7 @@ func runCommand() *command {
 			fs.String("dir", ".", "the repository `DIR` (input working-directory)")
 			fs.String("mirrors", "auto", "mirrors to probe: auto (the built-in candidates in CI, off elsewhere), off, or a comma-separated `LIST` of presets and URLs")
 			fs.String("cache", "auto", "cache store: auto (the platform's), off, or file:///PATH, s3://BUCKET/PREFIX?..., github, gitlab")
-			fs.String("build-cache", "auto", "also restore and save the build cache (GOCACHE): true, false or auto (true on GitHub Actions)")
+			fs.Var(&autoBool{"auto"}, "build-cache", "also restore and save the build cache (GOCACHE): true, false or auto (true on GitHub Actions)")
 			fs.String("tidy", "check", "tidy stage: check, fix or off")
 			fs.String("checks", "all", "graph rules: all, off, or comma-separated rule IDs and names")
 			fs.Bool("vuln", false, "scan for known vulnerabilities")
@@ -214,3 +214,14 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// autoBool is a boolean flag that may also be "auto": --build-cache alone
+// means true, --build-cache=false false.
+type autoBool struct{ val string }
+
+func (b *autoBool) String() string { return b.val }
+
+func (b *autoBool) Set(s string) error { b.val = s; return nil }
+
+// IsBoolFlag lets the flag stand alone.
+func (b *autoBool) IsBoolFlag() bool { return true }

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"flag"
+	"path/filepath"
+	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/stage"
@@ -72,7 +74,20 @@ func (a *app) runPlan(ctx context.Context, env *stage.Env, plan stage.Plan, rp *
 	if out.after != nil {
 		out.after(res)
 	}
-	out.header = report.Header{Command: name, Modules: moduleInfos(env.Workspace)}
+	out.header = report.Header{Command: name, Modules: moduleInfos(env.Workspace), Dir: repoDir(env)}
 	out.stages, out.findings = res.Stages, res.Findings
 	return a.emit(rp, out)
+}
+
+// repoDir is the run's directory relative to the repository root, with
+// forward slashes ("" for the root): it names the run's SARIF category.
+func repoDir(env *stage.Env) string {
+	if env.Workspace == nil {
+		return ""
+	}
+	rel, err := filepath.Rel(env.Workspace.RepoRoot, env.Dir)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,14 +121,15 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 	if err := a.render(rp, out, run, verdict, changed); err != nil {
 		return err
 	}
-	if names := failed(out.stages, fs); len(names) > 0 {
-		if out.sayFailed {
-			fmt.Fprintf(a.stderr, "modhygiene: %s: failed %s: %s (see above)\n", run.Header.Command, plural(len(names), "stage", "stages"), strings.Join(names, ", "))
-		}
-		return silent(exitcode.Failure)
+	if names := failed(out.stages, fs); len(names) > 0 && out.sayFailed {
+		fmt.Fprintf(a.stderr, "modhygiene: %s: failed %s: %s (see above)\n", run.Header.Command, plural(len(names), "stage", "stages"), strings.Join(names, ", "))
 	}
-	if verdict.Fails() {
-		return silent(exitcode.Findings)
+	code := verdict.ExitCode()
+	if len(failed(out.stages, nil)) > 0 {
+		code = exitcode.Failure // a stage failed without a finding to say so
+	}
+	if code != exitcode.OK {
+		return silent(code)
 	}
 	return nil
 }
@@ -136,118 +138,94 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 // failure of.
 func failed(stages []report.Stage, fs []finding.Finding) []string {
 	var names []string
-	seen := map[string]bool{}
-	add := func(name string) {
-		if !seen[name] {
-			seen[name] = true
-			names = append(names, name)
-		}
-	}
 	for _, s := range stages {
-		if s.Status == "failed" {
-			add(s.Name)
+		if s.Status == "failed" && !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
 		}
 	}
 	for i := range fs {
-		if fs[i].IsFailure() {
-			add(fs[i].Subject)
+		if fs[i].IsFailure() && !slices.Contains(names, fs[i].Subject) {
+			names = append(names, fs[i].Subject)
 		}
 	}
 	return names
 }
 
 // render sends run to the format on stdout, the files named by flags and,
-// unless --ci-report off, the CI platform's reporters.
+// unless --ci-report off, the CI platform's reporters. Only the format on
+// stdout can fail the run; every other reporter's failure is a warning,
+// and the others still run.
 func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict report.Counts, changed func(string, int) bool) error {
 	stdout := out.stdout
 	if stdout == nil {
 		stdout = a.stdout
 	}
-	h, err := report.New(rp.flags.format, stdout, report.Options{Color: ci.Color(stdout, a.getenv), ToolVersion: version()})
+	h, err := report.New(rp.flags.format, stdout, report.Options{Color: ci.Color(stdout, a.getenv), ToolVersion: version(), FailOn: rp.failOn})
 	if err != nil {
 		return exitcode.UsageError(err)
 	}
-	var files outFiles
-	defer files.closeAll()
+	warn := func(err error) { fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err) }
 	use := ci.Reporters{}
 	if rp.ci {
 		use = ci.DefaultReporters(a.ci.Platform)
 	}
-	hs, err := a.fileHandlers(rp, use, &files)
-	if err != nil {
-		return err
+	var appended appendFiles
+	defer appended.close(warn)
+	hs := report.Fanout{h}
+	for _, f := range a.fileHandlers(rp, use) {
+		hs = append(hs, report.Soft(f, warn))
 	}
-	soft := a.ciHandlers(out, use, verdict, rp.failOn, changed, &files)
-	if err := report.Replay(run, append(report.Fanout{h}, hs...)); err != nil {
-		return exitcode.FailureError(err)
+	if use.Annotations || use.Summary || use.Outputs {
+		opt := github.Options{Changed: changed, Verdict: &verdict, FailOn: rp.failOn, Annotations: out.annotations}
+		if opt.Annotations == nil {
+			opt.Annotations = a.stderr
+		}
+		opt.Summary = appended.open(a.ci.GitHub.SummaryFile, use.Summary, "job summary", warn)
+		opt.Outputs = appended.open(a.ci.GitHub.OutputFile, use.Outputs, "step outputs", warn)
+		hs = append(hs, report.Soft(github.New(opt), warn))
 	}
-	for _, s := range soft {
-		if err := report.Replay(run, s); err != nil {
-			fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
+	if use.Note {
+		if n := a.gitlabNote(changed, &verdict, rp.failOn); n != nil {
+			hs = append(hs, report.Soft(n, warn))
 		}
 	}
-	for _, err := range files.closeSoft() {
-		fmt.Fprintf(a.stderr, "modhygiene: warning: %v\n", err)
-	}
-	if err := files.closeHard(); err != nil {
+	if err := report.Replay(run, hs); err != nil {
 		return exitcode.FailureError(err)
 	}
 	return nil
 }
 
-// outFiles tracks the files a render opens: hard ones (--json, --sarif,
-// the Code Quality file) whose failure fails the run, and soft ones (the
-// CI platform's job summary and step outputs) whose failure is a warning.
-type outFiles struct {
-	hard, soft []*os.File
+// appendFiles are the runner's files a render appends to (the job summary,
+// the step outputs).
+type appendFiles []*os.File
+
+// open opens path for appending when want is set; a problem is a warning
+// and gives no writer.
+func (o *appendFiles) open(path string, want bool, what string, warn func(error)) io.Writer {
+	if path == "" || !want {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		warn(fmt.Errorf("%s: %w", what, err))
+		return nil
+	}
+	*o = append(*o, f)
+	return f
 }
 
-func (o *outFiles) create(path string, soft bool) (*os.File, error) {
-	if soft {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err == nil {
-			o.soft = append(o.soft, f)
-		}
-		return f, err
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		o.hard = append(o.hard, f)
-	}
-	return f, err
-}
-
-func (o *outFiles) closeSoft() []error {
-	var errs []error
-	for _, f := range o.soft {
+func (o appendFiles) close(warn func(error)) {
+	for _, f := range o {
 		if err := f.Close(); err != nil {
-			errs = append(errs, err)
+			warn(err)
 		}
 	}
-	o.soft = nil
-	return errs
 }
 
-func (o *outFiles) closeHard() error {
-	var first error
-	for _, f := range o.hard {
-		if err := f.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	o.hard = nil
-	return first
-}
-
-// closeAll closes whatever is still open after an early return.
-func (o *outFiles) closeAll() {
-	o.closeSoft()
-	o.closeHard()
-}
-
-// fileHandlers opens the report files: --json, --sarif and the Code
-// Quality file (--codequality, or its default on GitLab).
-func (a *app) fileHandlers(rp *reporting, use ci.Reporters, files *outFiles) ([]report.Handler, error) {
+// fileHandlers are the report files: --json, --sarif and the Code Quality
+// file (--codequality, or its default on GitLab), each written whole at
+// the end.
+func (a *app) fileHandlers(rp *reporting, use ci.Reporters) []report.Handler {
 	cq := rp.flags.codequalityFile
 	if cq == "" && use.CodeQuality {
 		cq = defaultCodeQualityFile
@@ -257,62 +235,20 @@ func (a *app) fileHandlers(rp *reporting, use ci.Reporters, files *outFiles) ([]
 	}
 	var hs []report.Handler
 	for _, out := range []struct {
-		path string
-		make func(io.Writer) report.Handler
+		what, path string
+		make       func(io.Writer) report.Handler
 	}{
-		{rp.flags.jsonFile, func(w io.Writer) report.Handler { return report.NewJSONHandler(w) }},
-		{rp.flags.sarifFile, func(w io.Writer) report.Handler { return report.NewSARIFHandler(w, version()) }},
-		{cq, func(w io.Writer) report.Handler { return report.NewCodeQualityHandler(w) }},
+		{"json report", rp.flags.jsonFile, func(w io.Writer) report.Handler { return report.NewJSONHandler(w) }},
+		{"sarif report", rp.flags.sarifFile, func(w io.Writer) report.Handler {
+			return report.NewSARIF(w, report.SARIFOptions{ToolVersion: version()})
+		}},
+		{"code quality report", cq, func(w io.Writer) report.Handler { return report.NewCodeQualityHandler(w) }},
 	} {
-		if out.path == "" {
-			continue
-		}
-		f, err := files.create(out.path, false)
-		if err != nil {
-			return nil, exitcode.FailureError(err)
-		}
-		hs = append(hs, out.make(f))
-	}
-	return hs, nil
-}
-
-// ciHandlers returns the CI platform's reporters, whose failure is a
-// warning: GitHub's annotations, job summary and step outputs, GitLab's
-// merge-request note.
-func (a *app) ciHandlers(out *outcome, use ci.Reporters, verdict report.Counts, failOn report.FailOn, changed func(string, int) bool, files *outFiles) []report.Handler {
-	var soft []report.Handler
-	if use.Annotations || use.Summary || use.Outputs {
-		opt := github.Options{Changed: changed, Verdict: &verdict, FailOn: failOn}
-		if use.Annotations {
-			opt.Annotations = out.annotations
-			if opt.Annotations == nil {
-				opt.Annotations = a.stderr
-			}
-		}
-		opt.Summary = a.softFile(files, a.ci.GitHub.SummaryFile, use.Summary, "job summary")
-		opt.Outputs = a.softFile(files, a.ci.GitHub.OutputFile, use.Outputs, "step outputs")
-		soft = append(soft, github.New(opt))
-	}
-	if use.Note {
-		if n := a.gitlabNote(changed, &verdict, failOn); n != nil {
-			soft = append(soft, n)
+		if out.path != "" {
+			hs = append(hs, report.File(out.what, a.abs(out.path), out.make))
 		}
 	}
-	return soft
-}
-
-// softFile opens path for appending when want is set; a problem is a
-// warning and gives no file.
-func (a *app) softFile(files *outFiles, path string, want bool, what string) io.Writer {
-	if path == "" || !want {
-		return nil
-	}
-	f, err := files.create(path, true)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "modhygiene: warning: %s: %v\n", what, err)
-		return nil
-	}
-	return f
+	return hs
 }
 
 // changedFor returns which lines the pull or merge request changed when
@@ -380,7 +316,7 @@ func (a *app) gitlabNote(changed func(string, int) bool, verdict *report.Counts,
 	}
 	return gitlab.NewNoteReporter(context.Background(), gitlab.Options{
 		Client: client, Project: gl.ProjectID, MergeRequest: n,
-		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr,
+		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr, Job: gl.JobName,
 	})
 }
 
@@ -394,13 +330,6 @@ func markBaseline(path string, fs []finding.Finding) error {
 	if err != nil {
 		return exitcode.UsageError(fmt.Errorf("--baseline %s: %w", path, err))
 	}
-	seen := map[string]bool{}
-	for _, b := range base.Findings {
-		b.Normalize()
-		seen[b.Fingerprint] = true
-	}
-	for i := range fs {
-		fs[i].Existing = seen[fs[i].Fingerprint] && !fs[i].IsFailure()
-	}
+	report.MarkBaseline(fs, base.Findings)
 	return nil
 }

@@ -295,7 +295,7 @@ func (s *runSettings) describe() string {
 		switch {
 		case k.name == "mirrors" && s.mirrors == "":
 			v = "off"
-		case k.name == "vuln-db" && !s.vuln:
+		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew:
 			continue
 		case !ok || v == "":
 			continue

@@ -42,7 +42,7 @@ type ScriptFakes struct {
 //   - MH_FAKE_SUMDB_LIAR, a mirror that says it serves it and serves
 //     garbage,
 //   - an https mirror that requires credentials, as URLs carrying them in
-//     each form: MH_FAKE_AUTH_USERPASS (user:password@), MH_FAKE_AUTH_TOKEN
+//     each form: MH_FAKE_AUTH_USERPASS (user:password@), MH_FAKE_AUTH_TOKEN_URL
 //     (token@) and MH_FAKE_AUTH_ENCODED (percent-encoded); its certificate
 //     is in the file MH_FAKE_TLS_CERT (for SSL_CERT_FILE),
 //   - MH_FAKE_AUTH_HTTP, the same mirror over plain http with
@@ -83,7 +83,7 @@ func StartScriptFakes(upstream, dir string) (*ScriptFakes, error) {
 	host := tlsSrv.Listener.Addr().String()
 	f.env["MH_FAKE_TLS_CERT"] = cert
 	f.env["MH_FAKE_AUTH_USERPASS"] = "https://" + AuthUser + ":" + AuthPassword + "@" + host
-	f.env["MH_FAKE_AUTH_TOKEN"] = "https://" + AuthToken + "@" + host
+	f.env["MH_FAKE_AUTH_TOKEN_URL"] = "https://" + AuthToken + "@" + host
 	f.env["MH_FAKE_AUTH_ENCODED"] = "https://" + AuthEncodedUserinfo + "@" + host
 	plain := start(RefuseAuth(RequireAuth(modules)))
 	f.env["MH_FAKE_AUTH_HTTP"] = "http://" + AuthUser + ":" + AuthPassword + "@" + plain.Listener.Addr().String()
