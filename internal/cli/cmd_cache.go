@@ -26,27 +26,33 @@ type cacheFlags struct {
 	format string
 }
 
-func (f *cacheFlags) define(fs *flag.FlagSet) {
+// define defines the flags the subcommand name takes: only the ones that
+// do something there.
+func (f *cacheFlags) define(fs *flag.FlagSet, name string) {
 	fs.StringVar(&f.dir, "dir", ".", "repository `DIR` whose modules' go.sum and go.work.sum key the cache")
-	fs.StringVar(&f.store, "store", "", "where entries live: file:///PATH, github (the Actions cache service), s3://BUCKET/PREFIX?endpoint=HOST&region=R&style=virtual, gitlab (the runner's own cache:) or none; default: github inside GitHub Actions, gitlab inside GitLab CI, else a directory under the user cache dir")
-	fs.BoolVar(&f.c.BuildCache, "build-cache", false, "also restore and save the build cache (GOCACHE), keyed by Go version, GOOS and GOARCH")
-	fs.IntVar(&f.c.Shards, "shards", cache.DefaultShards, "number of module cache shards (a bump re-uploads one shard)")
-	fs.IntVar(&f.c.Jobs, "jobs", 0, "shards saved or restored at once; 0 chooses from the number of CPUs")
-	fs.BoolVar(&f.c.SaveOnPR, "save-on-pr", false, "with the github store, also save on pull_request events (by default only push, schedule and workflow_dispatch save)")
-	fs.StringVar(&f.format, "format", "text", "output on stdout: text (one line) or json (the stage as a JSON stream)")
+	if name != "prune" {
+		fs.BoolVar(&f.c.BuildCache, "build-cache", false, "also the build cache (GOCACHE), keyed by Go version, GOOS and GOARCH")
+		fs.IntVar(&f.c.Shards, "shards", cache.DefaultShards, "number of module cache shards (a bump re-uploads one shard)")
+	}
+	switch name {
+	case "restore", "save":
+		fs.StringVar(&f.store, "store", "", "where entries live: file:///PATH, github (the Actions cache service), s3://BUCKET/PREFIX?endpoint=HOST&region=R&style=virtual, gitlab (the runner's own cache:) or none; default: github inside GitHub Actions, gitlab inside GitLab CI, else a directory under the user cache dir")
+		fs.IntVar(&f.c.Jobs, "jobs", 0, "shards saved or restored at once; 0 chooses from the number of CPUs")
+		fs.StringVar(&f.format, "format", "text", "output on stdout: text (one line) or json (the stage as a JSON stream)")
+	case "prune":
+		fs.BoolVar(&f.dryRun, "dry-run", false, "list what would be removed")
+	}
+	if name == "save" {
+		fs.BoolVar(&f.c.SaveOnPR, "save-on-pr", false, "with the github store, also save on pull_request events (by default only push, schedule and workflow_dispatch save)")
+	}
 }
 
 func cacheCommand() *command {
-	f := &cacheFlags{}
-	sub := func(name, short string, run func(context.Context, *app, *cacheFlags) error, extra func(*flag.FlagSet)) *command {
+	f := &cacheFlags{format: "text"}
+	sub := func(name, short string, run func(context.Context, *app, *cacheFlags) error) *command {
 		return &command{
 			name: name, short: short, usage: "cache " + name + " [flags]",
-			flags: func(fs *flag.FlagSet) {
-				f.define(fs)
-				if extra != nil {
-					extra(fs)
-				}
-			},
+			flags: func(fs *flag.FlagSet) { f.define(fs, name) },
 			run: func(ctx context.Context, a *app, args []string) error {
 				if err := noArgs("cache "+name, args, ""); err != nil {
 					return err
@@ -67,11 +73,10 @@ split into shards by module path, each stored under its own go.sum lines, so a b
 uploads one shard. Only module versions named by a go.sum are saved. A cache problem
 of any kind is a warning and a miss: it never changes the exit code.`,
 		subs: []*command{
-			sub("key", "print the cache keys and restore prefixes", runCacheKey, nil),
-			sub("restore", "restore the module cache (and --build-cache) from the store", runCacheStage(func(c *stage.Cache) stage.Stage { return &stage.Restore{Cache: c} }), nil),
-			sub("save", "save the pruned module cache (and --build-cache) to the store", runCacheStage(func(c *stage.Cache) stage.Stage { return &stage.Save{Cache: c} }), nil),
-			sub("prune", "remove module versions no go.sum names from GOMODCACHE, in place", runCachePrune,
-				func(fs *flag.FlagSet) { fs.BoolVar(&f.dryRun, "dry-run", false, "list what would be removed") }),
+			sub("key", "print the cache keys and restore prefixes", runCacheKey),
+			sub("restore", "restore the module cache (and --build-cache) from the store", runCacheStage(func(c *stage.Cache) stage.Stage { return &stage.Restore{Cache: c} })),
+			sub("save", "save the pruned module cache (and --build-cache) to the store", runCacheStage(func(c *stage.Cache) stage.Stage { return &stage.Save{Cache: c} })),
+			sub("prune", "remove module versions no go.sum names from GOMODCACHE, in place", runCachePrune),
 		},
 	}
 }

@@ -14,20 +14,10 @@ import (
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
-// optString is a string flag that remembers whether it was given.
-type optString struct {
-	val string
-	set bool
-}
-
-func (o *optString) String() string { return o.val }
-
-func (o *optString) Set(s string) error { o.val, o.set = s, true; return nil }
-
 // mirrorsFlags are the flags of the mirrors command.
 type mirrorsFlags struct {
 	m         stage.Mirrors
-	private   optString
+	private   string
 	direct    bool
 	export    string
 	dir       string
@@ -37,7 +27,8 @@ type mirrorsFlags struct {
 
 func mirrorsCommand() *command {
 	var f mirrorsFlags
-	return &command{
+	var c *command
+	c = &command{
 		name:  "mirrors",
 		short: "measure candidate module proxies and export a resilient GOPROXY chain",
 		usage: "mirrors [--candidates LIST] [--private PATTERNS] [--timeout DURATION] [--export auto|github|gitlab|shell|json] [--direct=true|false] [--dir DIR]",
@@ -47,9 +38,10 @@ func mirrorsCommand() *command {
 			if err := noArgs("mirrors", args, ""); err != nil {
 				return err
 			}
-			return a.runMirrors(ctx, &f)
+			return a.runMirrors(ctx, &f, c.set["private"])
 		},
 	}
+	return c
 }
 
 const mirrorsHelp = `Probes every candidate module proxy at once, each bounded by --timeout: a
@@ -94,7 +86,7 @@ choice could not be exported, or the go command failed.`
 
 func (f *mirrorsFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.m.Candidates, "candidates", mirror.DefaultList, "comma-separated preset names (current, default, aliyun, goproxy.cn, goproxy.io, tencent) and proxy URLs")
-	fs.Var(&f.private, "private", "comma-separated module path `PATTERNS` kept off every mirror and the checksum database (default: GONOPROXY/GOPRIVATE as set now)")
+	fs.StringVar(&f.private, "private", "", "comma-separated module path `PATTERNS` kept off every mirror and the checksum database (default: GONOPROXY/GOPRIVATE as set now)")
 	fs.DurationVar(&f.m.Timeout, "timeout", stage.DefaultMirrorTimeout, "bound on probing each candidate")
 	fs.StringVar(&f.export, "export", "auto", "where the choice goes: auto, github, gitlab, shell or json")
 	fs.BoolVar(&f.direct, "direct", true, "end the chain with direct (fetch from the origin when every mirror fails)")
@@ -104,7 +96,7 @@ func (f *mirrorsFlags) define(fs *flag.FlagSet) {
 	f.rf.define(fs)
 }
 
-func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags) error {
+func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, privateSet bool) error {
 	rp, err := f.rf.resolve()
 	if err != nil {
 		return err
@@ -121,7 +113,7 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags) error {
 		return err
 	}
 	m := f.m
-	m.Private, m.PrivateSet, m.NoDirect = f.private.val, f.private.set, !f.direct
+	m.Private, m.PrivateSet, m.NoDirect = f.private, privateSet, !f.direct
 	m.SumDBURLs, m.Export, m.ExportRequired, m.Environment = splitList(f.sumdbURLs), mode, true, true
 	if m.Dotenv != "" {
 		m.Dotenv = a.abs(m.Dotenv)

@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,13 +103,15 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 		}
 	}
 	if rp.flags.baseline != "" {
-		if err := markBaseline(rp.flags.baseline, fs); err != nil {
-			return err
+		base, err := report.ReadBaseline(rp.flags.baseline)
+		if err != nil {
+			return exitcode.UsageError(fmt.Errorf("--baseline: %w", err))
 		}
+		report.MarkBaseline(fs, base)
 	}
 	changed := a.changedFor(rp, fs)
 	if rp.flags.onlyNew {
-		fs = onlyNew(fs, changed)
+		fs = report.OnlyNew(fs, changed)
 	}
 	run := &report.Run{Header: out.header, Stages: out.stages, Findings: fs}
 	if !out.replay {
@@ -262,24 +262,6 @@ func (a *app) changedFor(rp *reporting, fs []finding.Finding) func(string, int) 
 	return a.changedLines()
 }
 
-// onlyNew keeps the findings a pull or merge request introduced: on a line
-// it changed and not in the baseline. Failures are always kept. Outside a
-// review (changed is nil) only the baseline's findings go.
-func onlyNew(fs []finding.Finding, changed func(string, int) bool) []finding.Finding {
-	var kept []finding.Finding
-	for _, f := range fs {
-		switch {
-		case f.IsFailure():
-		case f.Existing:
-			continue
-		case changed != nil && !changed(f.File, f.Line):
-			continue
-		}
-		kept = append(kept, f)
-	}
-	return kept
-}
-
 // changedLines returns which lines the pull or merge request changed, or
 // nil outside a review or when git cannot tell (with one log line).
 func (a *app) changedLines() func(string, int) bool {
@@ -293,43 +275,13 @@ func (a *app) changedLines() func(string, int) bool {
 }
 
 // gitlabNote returns the merge-request note reporter, or nil with one log
-// line outside a merge request pipeline or without GITLAB_TOKEN.
+// line when there can be no note.
 func (a *app) gitlabNote(changed func(string, int) bool, verdict *report.Counts, failOn report.FailOn) report.Handler {
-	gl := &a.ci.GitLab
-	if gl.MergeRequestIID == "" {
-		fmt.Fprintln(a.stderr, "modhygiene: gitlab: not a merge request pipeline; no merge-request note")
+	n, why := gitlab.ForJob(context.Background(), a.ci.GitLab, gitlab.Options{
+		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr})
+	if n == nil {
+		fmt.Fprintf(a.stderr, "modhygiene: gitlab: %s\n", why)
 		return nil
 	}
-	if gl.Token == "" {
-		fmt.Fprintln(a.stderr, "modhygiene: gitlab: GITLAB_TOKEN is not set (a token with api scope); no merge-request note, the Code Quality report and this log have the findings")
-		return nil
-	}
-	n, err := strconv.ParseInt(gl.MergeRequestIID, 10, 64)
-	if err != nil || gl.APIURL == "" || gl.ProjectID == "" {
-		fmt.Fprintln(a.stderr, "modhygiene: gitlab: CI_MERGE_REQUEST_IID, CI_API_V4_URL or CI_PROJECT_ID is missing or invalid; no merge-request note")
-		return nil
-	}
-	client, err := gitlab.NewClient(gl.APIURL, gl.Token, &http.Client{Timeout: 30 * time.Second})
-	if err != nil {
-		fmt.Fprintf(a.stderr, "modhygiene: gitlab: %v; no merge-request note\n", err)
-		return nil
-	}
-	return gitlab.NewNoteReporter(context.Background(), gitlab.Options{
-		Client: client, Project: gl.ProjectID, MergeRequest: n,
-		Verdict: verdict, FailOn: failOn, Changed: changed, Log: a.stderr, Job: gl.JobName,
-	})
-}
-
-func markBaseline(path string, fs []finding.Finding) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return exitcode.UsageError(fmt.Errorf("--baseline: %w", err))
-	}
-	defer f.Close()
-	base, err := report.ReadJSON(f)
-	if err != nil {
-		return exitcode.UsageError(fmt.Errorf("--baseline %s: %w", path, err))
-	}
-	report.MarkBaseline(fs, base.Findings)
-	return nil
+	return n
 }

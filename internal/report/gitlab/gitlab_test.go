@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/report/gitlab/gitlabtest"
@@ -255,6 +256,28 @@ func TestMarkerFor(t *testing.T) {
 		}
 		if inner := strings.TrimSuffix(strings.TrimPrefix(got, "<!--"), "-->"); strings.Contains(inner, "--") || strings.ContainsAny(inner, "<>\n") {
 			t.Errorf("MarkerFor(%q) = %q can end the comment early", job, got)
+		}
+	}
+}
+
+func TestForJob(t *testing.T) {
+	ok := ci.GitLabEnv{MergeRequestIID: "7", Token: "glpat-x", APIURL: "http://127.0.0.1:9/api/v4", ProjectID: "42", JobName: "deps"}
+	n, why := ForJob(context.Background(), ok, Options{})
+	if n == nil || why != "" || n.opt.Job != "deps" || n.opt.MergeRequest != 7 || n.opt.Project != "42" {
+		t.Fatalf("ForJob = %+v, %q", n, why)
+	}
+	for _, tc := range []struct {
+		edit func(*ci.GitLabEnv)
+		want string
+	}{
+		{func(e *ci.GitLabEnv) { e.MergeRequestIID = "" }, "not a merge request pipeline"},
+		{func(e *ci.GitLabEnv) { e.Token = "" }, "GITLAB_TOKEN is not set"},
+		{func(e *ci.GitLabEnv) { e.MergeRequestIID = "x" }, "missing or invalid"},
+	} {
+		e := ok
+		tc.edit(&e)
+		if n, why := ForJob(context.Background(), e, Options{}); n != nil || !strings.Contains(why, tc.want) {
+			t.Errorf("ForJob(%+v) = %v, %q; want nil and %q", e, n, why, tc.want)
 		}
 	}
 }
