@@ -205,6 +205,9 @@ func (s *runSettings) interpretStores(p ci.Platform) {
 	case "off", "false", "none":
 		s.cacheOff = true
 	case "auto", "", "true":
+		// On a laptop the module cache is already on the machine: a copy
+		// in a store would only cost time and disk.
+		s.cacheOff = !isCI(p)
 	default:
 		s.store = c
 	}
@@ -294,6 +297,8 @@ func (s *runSettings) describe() string {
 		v, ok := s.values[k.name]
 		switch {
 		case k.name == "mirrors" && s.mirrors == "":
+			v = "off"
+		case k.name == "cache" && s.cacheOff:
 			v = "off"
 		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew:
 			continue
