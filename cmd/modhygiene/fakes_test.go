@@ -21,6 +21,20 @@ import (
 var scriptSetups = []func(env *testscript.Env) error{
 	setupFakeGitLab,
 	setupFakeMirrors,
+	setupFakeHang,
+}
+
+// setupFakeHang starts a server that accepts every request and never
+// answers (until the client goes away): a proxy or store that stalls.
+// MH_FAKE_HANG_URL is its URL, MH_FAKE_HANG_HOST its host:port.
+func setupFakeHang(env *testscript.Env) error {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	env.Defer(srv.Close)
+	env.Setenv("MH_FAKE_HANG_URL", srv.URL)
+	env.Setenv("MH_FAKE_HANG_HOST", srv.Listener.Addr().String())
+	return nil
 }
 
 // setupFakeMirrors starts the mirrors the mirrors_* fault scripts use in

@@ -119,6 +119,8 @@ func scriptParams(t *testing.T, proxyURL, corpus string) testscript.Params {
 			switch cond {
 			case "online":
 				return os.Getenv("MODHYGIENE_ONLINE") != "", nil
+			case "root":
+				return os.Geteuid() == 0, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -138,11 +139,13 @@ func (ws *Workspace) moduleDirs() ([]string, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	dirs, unreadable, err := walkModules(ws.Root)
-	for _, d := range unreadable {
-		ws.Unreadable = append(ws.Unreadable, ws.Rel(d))
+	dirs, unreadable, err := walkModules(os.DirFS(ws.Root))
+	ws.Unreadable = unreadable
+	abs := make([]string, len(dirs))
+	for i, d := range dirs {
+		abs[i] = filepath.Join(ws.Root, filepath.FromSlash(d))
 	}
-	return dirs, err
+	return abs, err
 }
 
 func (ws *Workspace) workDirs(path string, data []byte) ([]string, error) {
@@ -165,28 +168,28 @@ func (ws *Workspace) workDirs(path string, data []byte) ([]string, error) {
 	return dirs, nil
 }
 
-// walkModules lists every directory below root that holds a go.mod, and
-// the directories below root it could not read (which it skips).
-func walkModules(root string) (dirs, unreadable []string, err error) {
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// walkModules lists every directory of fsys that holds a go.mod, and the
+// directories it could not read (which it skips), as slash paths.
+func walkModules(fsys fs.FS) (dirs, unreadable []string, err error) {
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p != root && errors.Is(err, fs.ErrPermission) {
+			if p != "." && errors.Is(err, fs.ErrPermission) {
 				unreadable = append(unreadable, p)
 				if d != nil && d.IsDir() {
-					return filepath.SkipDir
+					return fs.SkipDir
 				}
 				return nil
 			}
 			return err
 		}
 		if d.IsDir() {
-			if p != root && Skip(d.Name()) {
-				return filepath.SkipDir
+			if p != "." && Skip(d.Name()) {
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if d.Name() == "go.mod" && d.Type().IsRegular() {
-			dirs = append(dirs, filepath.Dir(p))
+			dirs = append(dirs, path.Dir(p))
 		}
 		return nil
 	})

@@ -2,10 +2,12 @@ package workspace
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -118,5 +120,43 @@ func TestRequireLineAndSelect(t *testing.T) {
 	}
 	if err := ws.Select(root, []string{"nope"}); !errors.Is(err, ErrNoModule) {
 		t.Errorf("Select(nope) = %v, want ErrNoModule", err)
+	}
+}
+
+// deniedFS fails to read one directory, as a service container's data
+// directory does for a user who does not own it.
+type deniedFS struct {
+	fs.FS
+	denied string
+}
+
+func (d deniedFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == d.denied {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return fs.ReadDir(d.FS, name)
+}
+
+func TestWalkSkipsUnreadable(t *testing.T) {
+	fsys := fstest.MapFS{
+		"go.mod":              {Data: []byte("module example.com/root\n")},
+		"svc/go.mod":          {Data: []byte("module example.com/svc\n")},
+		"data/pg/go.mod":      {Data: []byte("module example.com/hidden\n")},
+		"tools/go.mod":        {Data: []byte("module example.com/tools\n")},
+		"vendor/x/go.mod":     {Data: []byte("module example.com/x\n")},
+		"data/pg/base/PG_VER": {Data: []byte("16\n")},
+	}
+	dirs, unreadable, err := walkModules(deniedFS{fsys, "data/pg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{".", "svc", "tools"}, dirs); diff != "" {
+		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"data/pg"}, unreadable); diff != "" {
+		t.Errorf("unreadable (-want +got):\n%s", diff)
+	}
+	if _, _, err := walkModules(deniedFS{fsys, "."}); err == nil {
+		t.Error("an unreadable root is no error")
 	}
 }
