@@ -33,8 +33,8 @@ func (fs *failures) add(stage, what string, m *workspace.Module, err error) {
 		Message: fmt.Sprintf("%s could not run: %s", stage, first)}
 	line := f.Message
 	if m != nil {
+		// The reporters name the module beside the message.
 		f.Module, f.File, f.Line = m.Name(), m.GoModFile(), 1
-		f.Message = fmt.Sprintf("%s %s: %s", what, m.Name(), first)
 		line = fmt.Sprintf("%s %s (%s): %s", what, m.Name(), m.GoModFile(), first)
 	}
 	if rest != "" {
@@ -51,8 +51,9 @@ func (fs *failures) print(env *Env) {
 	}
 }
 
-// reason splits the go command's message into its first real error line
-// (not a "go: downloading" progress line) and the rest.
+// reason splits the go command's message into its first real error (not a
+// "go: downloading" progress line), with the indented lines that continue
+// it ("go: m imports\n\tp: reason"), and the rest.
 func reason(msg string) (first, rest string) {
 	var kept []string
 	for _, l := range strings.Split(strings.TrimSpace(msg), "\n") {
@@ -64,7 +65,12 @@ func reason(msg string) (first, rest string) {
 	if len(kept) == 0 {
 		return strings.TrimSpace(msg), ""
 	}
-	return kept[0], strings.Join(kept[1:], "\n")
+	n := 1
+	first = kept[0]
+	for ; n < len(kept) && strings.HasPrefix(kept[n], "\t") && len(first) < 300; n++ {
+		first += " " + strings.TrimSpace(kept[n])
+	}
+	return first, strings.Join(kept[n:], "\n")
 }
 
 // goMessage is the go command's message in err with its positions in m's
