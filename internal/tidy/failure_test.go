@@ -31,7 +31,7 @@ func TestFailureFinding(t *testing.T) {
 			Message: "tidy could not run: go: example.com/svc imports example.com/gone: module example.com/gone: reading file:///p/example.com/gone/@v/list: no such file or directory"},
 	}, {
 		name: "go.mod position, absolute and relative",
-		err: &gocmd.Error{Args: []string{"mod", "tidy"}, Stderr: "go: errors parsing go.mod:\n/repo/svc/go.mod:7:2: unknown directive: x\ngo.mod:9: also bad\n"},
+		err:  &gocmd.Error{Args: []string{"mod", "tidy"}, Stderr: "go: errors parsing go.mod:\n/repo/svc/go.mod:7:2: unknown directive: x\ngo.mod:9: also bad\n"},
 		want: finding.Finding{Line: 7,
 			Message: "tidy could not run: go: errors parsing go.mod: svc/go.mod:7:2: unknown directive: x"},
 		detail: "svc/go.mod:9: also bad",
