@@ -33,7 +33,8 @@ var errSyntax = errors.New("header is not valid Go")
 // name, `.` or `_`), string literals and semicolons. It stops at the first
 // token that is not part of an import declaration, as go/parser does in
 // ImportsOnly mode, and it is tested against go/parser on the standard
-// library.
+// library. Like the go command's own import reader, and unlike go/parser,
+// it reads on past stray semicolons between declarations.
 func scanHeader(src []byte, complete bool) (goHeader, error) {
 	s := &scanner{src: src, complete: complete}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
