@@ -216,12 +216,13 @@ func (m *Memo) Import(data []byte, from string) (int, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.now().Unix()
 	n := 0
 	for _, e := range entries {
 		if _, ok := m.entries[e.Key]; ok {
 			continue
 		}
-		e.From = from
+		e.From, e.Seen = from, min(e.Seen, now) // another machine's clock may run ahead
 		m.entries[e.Key] = e
 		n++
 	}
