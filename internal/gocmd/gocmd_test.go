@@ -126,3 +126,44 @@ func sleepPath(t *testing.T) string {
 	t.Skip("no sleep binary")
 	return ""
 }
+
+func TestErrorDropsProgress(t *testing.T) {
+	stderr := "go: downloading example.com/a v1.0.0\ngo: downloading go1.99.0 (linux/amd64)\ngo: finding module for package example.com/b\n" +
+		"go: found example.com/c in example.com/c v1.2.0\n" +
+		"go: example.com/app imports\n\texample.com/b: cannot find module providing package example.com/b\n" +
+		"go: found packages a (a.go) and b (b.go) in /x"
+	e := &Error{Args: []string{"mod", "tidy"}, Stderr: stderr}
+	want := "go: example.com/app imports\n\texample.com/b: cannot find module providing package example.com/b\ngo: found packages a (a.go) and b (b.go) in /x"
+	if got := e.Reason(); got != want {
+		t.Errorf("Reason =\n%s\nwant\n%s", got, want)
+	}
+	if got := e.Error(); got != "go mod tidy: "+want {
+		t.Errorf("Error = %q", got)
+	}
+	first, rest := e.FirstLine()
+	if first != "go: example.com/app imports example.com/b: cannot find module providing package example.com/b" {
+		t.Errorf("first = %q", first)
+	}
+	if rest != "go: found packages a (a.go) and b (b.go) in /x" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+func TestSplitFirst(t *testing.T) {
+	for _, tc := range []struct{ in, first, rest string }{
+		{"go: errors parsing go.mod:\ngo.mod:3: unknown directive: bogus\n", "go: errors parsing go.mod: go.mod:3: unknown directive: bogus", ""},
+		{"go: one\ngo: two\n\tthree", "go: one", "go: two\n\tthree"},
+		{"single", "single", ""},
+		{"go: updates to go.mod needed; to update it:\n\tgo mod tidy", "go: updates to go.mod needed; to update it: go mod tidy", ""},
+	} {
+		first, rest := SplitFirst(tc.in)
+		if first != tc.first || rest != tc.rest {
+			t.Errorf("SplitFirst(%q) = %q, %q; want %q, %q", tc.in, first, rest, tc.first, tc.rest)
+		}
+	}
+	// Without stderr the first line is the error that ended the command.
+	e := &Error{Args: []string{"version"}, Err: errors.New("signal: killed")}
+	if first, _ := e.FirstLine(); first != "signal: killed" {
+		t.Errorf("FirstLine without stderr = %q", first)
+	}
+}

@@ -63,30 +63,35 @@ func (c FileChange) Summary() string {
 
 // Net returns the meaningful lines that tidy adds and removes, ignoring
 // lines that only moved (a requirement taken into or out of a block) and
-// blank or bracket lines. A requirement that only gains or loses its
-// "// indirect" comment is in marked, with its new text.
+// blank or bracket lines. A requirement that stays but changes (its
+// version, or only its "// indirect" comment) is in marked, with its new
+// text and its line in the current file.
 func (c FileChange) Net() (added, removed, marked []DiffLine) {
-	before, after := map[string]string{}, map[string]string{}
+	before, after := map[string]DiffLine{}, map[string]string{}
 	for _, l := range c.Removed {
-		before[key(l.Text)] = normalize(l.Text)
+		if n := normalize(l.Text); n != "" {
+			before[key(n)] = DiffLine{n, l.Line}
+		}
 	}
 	for _, l := range c.Added {
-		after[key(l.Text)] = normalize(l.Text)
+		if n := normalize(l.Text); n != "" {
+			after[key(n)] = n
+		}
 	}
 	for _, l := range c.Added {
 		n := normalize(l.Text)
-		old, ok := before[key(l.Text)]
+		old, ok := before[key(n)]
 		switch {
 		case n == "":
 		case !ok:
 			added = append(added, DiffLine{n, l.Line})
-		case old != n:
-			marked = append(marked, DiffLine{n, l.Line})
+		case old.Text != n:
+			marked = append(marked, DiffLine{n, old.Line})
 		}
 	}
 	for _, l := range c.Removed {
 		if n := normalize(l.Text); n != "" {
-			if _, ok := after[key(l.Text)]; !ok {
+			if _, ok := after[key(n)]; !ok {
 				removed = append(removed, DiffLine{n, l.Line})
 			}
 		}
@@ -94,29 +99,40 @@ func (c FileChange) Net() (added, removed, marked []DiffLine) {
 	return added, removed, marked
 }
 
-// key is a line without its "// indirect" comment.
-func key(l string) string {
-	return strings.TrimSpace(strings.TrimSuffix(normalize(l), "// indirect"))
+// key identifies a go.mod line across a change: a requirement by its
+// module path (so that a new version or "// indirect" marker is a change
+// of the same line), any other line by its text.
+func key(n string) string {
+	f := strings.Fields(n)
+	if len(f) >= 2 && !strings.Contains(n, "=>") && strings.HasPrefix(f[1], "v") {
+		return "require " + f[0]
+	}
+	return n
 }
 
-// Line is the line a finding about this change points at: the first
-// meaningful removal, else the first meaningful addition, else the first
-// change.
+// Line is the line a finding about this change points at, the line to
+// change: a requirement that changes (version or "// indirect") before a
+// line that goes away, and that before the place a line is added; a direct
+// requirement before an indirect one, which is usually its consequence.
 func (c FileChange) Line() int {
 	added, removed, marked := c.Net()
-	switch {
-	case len(removed) > 0:
-		return removed[0].Line
-	case len(added) > 0:
-		return added[0].Line
-	case len(marked) > 0:
-		return marked[0].Line
-	case len(c.Removed) > 0:
-		return c.Removed[0].Line
-	case len(c.Added) > 0:
-		return c.Added[0].Line
+	for _, ls := range [][]DiffLine{marked, direct(removed), removed, direct(added), added, c.Removed, c.Added} {
+		if len(ls) > 0 {
+			return ls[0].Line
+		}
 	}
 	return 1
+}
+
+// direct keeps the lines that are not marked "// indirect".
+func direct(ls []DiffLine) []DiffLine {
+	var out []DiffLine
+	for _, l := range ls {
+		if !strings.HasSuffix(l.Text, "// indirect") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func normalize(l string) string {

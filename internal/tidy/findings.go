@@ -8,10 +8,14 @@ import (
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
-// Finding returns the MH001 finding for an untidy module: on the first
-// go.mod line the diff touches (or go.sum's when go.mod is tidy), with the
-// diff as detail and the command that fixes it.
+// Finding returns the MH001 finding for an untidy module: on the go.mod
+// line to change (see FileChange.Line; go.sum's first change when go.mod
+// is tidy), with the diff as detail and the command that fixes it. For a
+// Failed result it returns the MH000 finding (see Failure).
 func (r *Result) Finding() finding.Finding {
+	if r.Status == Failed {
+		return r.Failure()
+	}
 	m := r.Module
 	changes := ParseDiff(r.Diff)
 	file, line := m.GoModFile(), 1
@@ -36,12 +40,11 @@ func (r *Result) Finding() finding.Finding {
 	return f
 }
 
-// FixCommand is the command, run from the repository root, that tidies m.
+// FixCommand is the command, run from the repository root, that tidies m:
+// "go mod tidy", after "cd DIR &&" (the directory quoted for the shell) for
+// a module below the root.
 func FixCommand(m *workspace.Module) string {
-	if m.Rel == "." {
-		return "go mod tidy"
-	}
-	return "go -C " + m.Rel + " mod tidy"
+	return finding.InDir(m.Rel, finding.Command("go", "mod", "tidy"))
 }
 
 func firstChange(cs []FileChange) (FileChange, bool) {

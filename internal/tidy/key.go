@@ -1,0 +1,111 @@
+package tidy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/modhygiene/modhygiene/internal/workspace"
+)
+
+// keyVersion changes whenever the key's recipe changes, so that entries
+// made by another recipe can never match.
+const keyVersion = "modhygiene-tidy-key-3"
+
+// memoEnv lists the go command's settings that can change what tidy
+// decides: flags, experiments, toolchain selection, module mode and the
+// Go version itself. Proxy and checksum settings only change whether tidy
+// can run, and a failed tidy is never remembered.
+var memoEnv = []string{"GOFLAGS", "GOEXPERIMENT", "GOTOOLCHAIN", "GO111MODULE", "GOVERSION"}
+
+// renderEnv renders the memoEnv values of vals, the go command's view of
+// them (`go env`).
+func renderEnv(vals map[string]string) string {
+	var b strings.Builder
+	for _, k := range memoEnv {
+		fmt.Fprintf(&b, "%s=%s\n", k, vals[k])
+	}
+	return b.String()
+}
+
+// moduleKey composes the memo key of mod from the digests of its own
+// directory and of the directories its go.mod replaces it with local
+// paths. It returns "" when an input cannot be read: the module is then
+// checked and not remembered.
+//
+// The key covers, besides env: the module's repository-relative directory;
+// its go.mod and go.sum; the header of every Go file of its packages (build
+// constraints, package clause, imports; tests and every build tag
+// included); and for each local replacement its directive as written (the
+// relative path) and the target's go.mod and Go file headers. A target's
+// go.sum is left out: the go command reads only the main module's.
+func moduleKey(h *hasher, env string, mod *workspace.Module) string {
+	own := h.dir(mod.Dir)
+	if own.err != nil || !own.hasGoMod {
+		return ""
+	}
+	s := sha256.New()
+	fmt.Fprintf(s, "%s\n%smodule %s\ngo.mod %x\n", keyVersion, env, mod.Rel, own.gomod)
+	if own.hasGoSum {
+		fmt.Fprintf(s, "go.sum %x\n", own.gosum)
+	}
+	fmt.Fprintf(s, "files %x\n", own.files)
+	for _, r := range localReplaces(mod) {
+		t := h.dir(r.dir)
+		if t.err != nil {
+			return ""
+		}
+		fmt.Fprintf(s, "replace %s\n", r.directive)
+		if t.hasGoMod {
+			fmt.Fprintf(s, "target go.mod %x\n", t.gomod)
+		}
+		fmt.Fprintf(s, "target files %x\n", t.files)
+	}
+	return hex.EncodeToString(s.Sum(nil))
+}
+
+type localReplace struct {
+	// directive is the replacement as written, "old [version] => new".
+	directive string
+	// dir is the absolute, clean target directory.
+	dir string
+}
+
+// localReplaces returns mod's replacements by local directories, sorted by
+// directive.
+func localReplaces(mod *workspace.Module) []localReplace {
+	if mod.File == nil {
+		return nil
+	}
+	var out []localReplace
+	for _, r := range mod.File.Replace {
+		if r.New.Version != "" {
+			continue
+		}
+		d := filepath.FromSlash(r.New.Path)
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(mod.Dir, d)
+		}
+		directive := strings.Join(strings.Fields(r.Old.Path+" "+r.Old.Version), " ") + " => " + r.New.Path
+		out = append(out, localReplace{directive: directive, dir: filepath.Clean(d)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].directive < out[j].directive })
+	return out
+}
+
+// sumSize returns the size of mod's go.sum, 0 when it has none.
+func sumSize(h *hasher, mod *workspace.Module) int64 {
+	if h != nil {
+		if d := h.dir(mod.Dir); d.err == nil {
+			return d.sumSize
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(mod.Dir, "go.sum")); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
