@@ -35,8 +35,9 @@ type GitHubEnv struct {
 	// GITHUB_WORKSPACE, GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_REF,
 	// GITHUB_REF_NAME and GITHUB_SHA.
 	Workspace, Repository, ServerURL, Ref, RefName, SHA string
-	// BaseRef is GITHUB_BASE_REF, the target branch of a pull request.
-	BaseRef string
+	// BaseRef and HeadRef are GITHUB_BASE_REF and GITHUB_HEAD_REF, the
+	// target and source branches of a pull request.
+	BaseRef, HeadRef string
 	// RunnerTemp is RUNNER_TEMP; Debug is RUNNER_DEBUG=1.
 	RunnerTemp string
 	Debug      bool
@@ -56,8 +57,9 @@ type GitLabEnv struct {
 	// pipeline (CI_MERGE_REQUEST_IID, CI_MERGE_REQUEST_DIFF_BASE_SHA,
 	// CI_COMMIT_SHA).
 	MergeRequestIID, DiffBaseSHA, CommitSHA string
-	// RefName and DefaultBranch are CI_COMMIT_REF_NAME and CI_DEFAULT_BRANCH.
-	RefName, DefaultBranch string
+	// RefName and DefaultBranch are CI_COMMIT_REF_NAME and CI_DEFAULT_BRANCH;
+	// TargetBranch is CI_MERGE_REQUEST_TARGET_BRANCH_NAME.
+	RefName, DefaultBranch, TargetBranch string
 	// RefProtected is CI_COMMIT_REF_PROTECTED=true.
 	RefProtected bool
 	// JobName is CI_JOB_NAME.
@@ -77,7 +79,7 @@ func Read(getenv func(string) string) *Env {
 		EventName: getenv("GITHUB_EVENT_NAME"), EventPath: getenv("GITHUB_EVENT_PATH"),
 		Workspace: getenv("GITHUB_WORKSPACE"), Repository: getenv("GITHUB_REPOSITORY"),
 		ServerURL: getenv("GITHUB_SERVER_URL"), Ref: getenv("GITHUB_REF"), RefName: getenv("GITHUB_REF_NAME"),
-		SHA: getenv("GITHUB_SHA"), BaseRef: getenv("GITHUB_BASE_REF"),
+		SHA: getenv("GITHUB_SHA"), BaseRef: getenv("GITHUB_BASE_REF"), HeadRef: getenv("GITHUB_HEAD_REF"),
 		RunnerTemp: getenv("RUNNER_TEMP"), Debug: getenv("RUNNER_DEBUG") == "1",
 		ResultsURL: getenv("ACTIONS_RESULTS_URL"), RuntimeToken: getenv("ACTIONS_RUNTIME_TOKEN"),
 		CacheMode: getenv("ACTIONS_CACHE_MODE"),
@@ -86,7 +88,7 @@ func Read(getenv func(string) string) *Env {
 		ProjectDir: getenv("CI_PROJECT_DIR"), APIURL: getenv("CI_API_V4_URL"), ProjectID: getenv("CI_PROJECT_ID"),
 		MergeRequestIID: getenv("CI_MERGE_REQUEST_IID"), DiffBaseSHA: getenv("CI_MERGE_REQUEST_DIFF_BASE_SHA"),
 		CommitSHA: getenv("CI_COMMIT_SHA"), RefName: getenv("CI_COMMIT_REF_NAME"),
-		DefaultBranch: getenv("CI_DEFAULT_BRANCH"), RefProtected: getenv("CI_COMMIT_REF_PROTECTED") == "true",
+		DefaultBranch: getenv("CI_DEFAULT_BRANCH"), TargetBranch: getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"), RefProtected: getenv("CI_COMMIT_REF_PROTECTED") == "true",
 		JobName: getenv("CI_JOB_NAME"), Token: getenv("GITLAB_TOKEN"),
 	}
 	return e
@@ -195,6 +197,9 @@ func (e *Env) TrustedRef() bool {
 func (e *Env) Branch() string {
 	switch e.Platform {
 	case GitHub:
+		if e.GitHub.HeadRef != "" {
+			return e.GitHub.HeadRef
+		}
 		if b := strings.TrimPrefix(e.GitHub.Ref, "refs/heads/"); b != e.GitHub.Ref {
 			return b
 		}
@@ -205,10 +210,21 @@ func (e *Env) Branch() string {
 	return ""
 }
 
-// DefaultBranch is the repository's default branch when the runner says
+// BaseBranch is the branch a run's findings are compared against: the
+// target branch of a pull or merge request (GitHub's GITHUB_BASE_REF,
+// GitLab's CI_MERGE_REQUEST_TARGET_BRANCH_NAME), else the repository's
+// default branch (CI_DEFAULT_BRANCH), else "".
+func (e *Env) BaseBranch() string {
+	if e.Platform == GitLab && e.GitLab.TargetBranch != "" {
+		return e.GitLab.TargetBranch
+	}
+	return e.defaultBranch()
+}
+
+// defaultBranch is the repository's default branch when the runner says
 // (GitLab's CI_DEFAULT_BRANCH; on GitHub the pull request's base branch),
 // else "".
-func (e *Env) DefaultBranch() string {
+func (e *Env) defaultBranch() string {
 	switch e.Platform {
 	case GitHub:
 		return e.GitHub.BaseRef

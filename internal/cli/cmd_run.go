@@ -137,7 +137,7 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 // MH009 comes from the mirrors stage when it runs (the environment as it
 // came in), else from check.
 func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
-	plan := stage.Plan{Rules: s.rules(), Timings: &stage.Timings{ID: stage.TimingsID(s.ws)}}
+	plan := stage.Plan{Rules: s.rules(), State: &stage.State{ID: stage.StateID(s.ws)}}
 	cache := &stage.Cache{BuildCache: s.buildCache}
 	if s.mirrors != "" {
 		m := &stage.Mirrors{Candidates: s.mirrors, Environment: true, Dotenv: f.dotenv, PreferCurrent: s.autoMirror}
@@ -182,7 +182,7 @@ func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error
 		return nil
 	}
 	plan := planOf(&stage.Save{Cache: &stage.Cache{BuildCache: s.buildCache}})
-	plan.Timings = &stage.Timings{ID: stage.TimingsID(s.ws), Continue: true}
+	plan.State = &stage.State{ID: stage.StateID(s.ws), Continue: true}
 	res, err := stage.Run(ctx, env, plan)
 	if err != nil {
 		return err

@@ -75,7 +75,7 @@ func (a *app) runPlan(ctx context.Context, env *stage.Env, plan stage.Plan, rp *
 		out.after(res)
 	}
 	out.header = report.Header{Command: name, Modules: moduleInfos(env.Workspace), Dir: repoDir(env)}
-	out.stages, out.findings = res.Stages, res.Findings
+	out.stages, out.findings, out.base = res.Stages, res.Findings, res.BaseFindings
 	return a.emit(rp, out)
 }
 

@@ -88,6 +88,9 @@ type outcome struct {
 	after func(*stage.Outcome)
 	// sayFailed ends a failed run with one line naming the failed stages.
 	sayFailed bool
+	// base are the fingerprints of the base branch's last saved run, which
+	// --only-new counts as existing.
+	base []string
 }
 
 // emit marks the baseline's findings, computes the verdict once, renders
@@ -111,7 +114,7 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 	}
 	changed := a.changedFor(rp, fs)
 	if rp.flags.onlyNew {
-		fs = report.OnlyNew(fs, changed)
+		fs = report.OnlyNew(report.MarkExisting(fs, out.base), changed)
 	}
 	run := &report.Run{Header: out.header, Stages: out.stages, Findings: fs}
 	if !out.replay {

@@ -22,6 +22,21 @@ func ReadBaseline(path string) ([]finding.Finding, error) {
 	return run.Findings, nil
 }
 
+// MarkExisting sets Existing on the findings whose fingerprint is among
+// fps (the base branch's last saved run); failures are never marked.
+func MarkExisting(fs []finding.Finding, fps []string) []finding.Finding {
+	seen := map[string]bool{}
+	for _, fp := range fps {
+		seen[fp] = true
+	}
+	for i := range fs {
+		if seen[fs[i].Fingerprint] && !fs[i].IsFailure() {
+			fs[i].Existing = true
+		}
+	}
+	return fs
+}
+
 // OnlyNew keeps the findings a pull or merge request introduced: not in
 // the baseline (Existing) and, when changed is not nil, on a line it
 // changed. Failures are always kept.

@@ -3,7 +3,6 @@ package stage
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
@@ -19,26 +18,33 @@ type failures struct {
 }
 
 // add records that the stage could not do its work for module m (nil for
-// the whole repository); what says so ("tidy could not run for"). The
-// finding is on m's go.mod, with the go command's first real error line as
-// the reason and the rest as detail.
+// the whole repository); what says so ("check could not load the module
+// graph of"). The finding is on m's go.mod, with the go command's first
+// real error line as the reason and the rest as detail.
 func (fs *failures) add(stage, what string, m *workspace.Module, err error) {
-	text := err.Error()
+	first, rest := gocmd.SplitFirst(err.Error())
 	var ge *gocmd.Error
-	if errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "" {
-		text = ge.Stderr // the command is not the reason
+	if errors.As(err, &ge) {
+		first, rest = ge.FirstLine() // the command line is not the reason
 	}
-	first, rest := reason(goMessage(text, m))
-	f := finding.Finding{Rule: finding.FailedRule, Severity: finding.Error, Subject: stage, Detail: rest,
-		Message: fmt.Sprintf("%s could not run: %s", stage, first)}
+	f := finding.Finding{Rule: finding.FailedRule, Severity: finding.Error, Subject: stage,
+		Message: stage + " could not run: " + first}
 	line := f.Message
 	if m != nil {
 		// The reporters name the module beside the message.
-		f.Module, f.File, f.Line = m.Name(), m.GoModFile(), 1
+		first, rest = m.RepoPositions(first), m.RepoPositions(rest)
+		f.Module, f.File, f.Line, f.Message = m.Name(), m.GoModFile(), 1, stage+" could not run: "+first
 		line = fmt.Sprintf("%s %s (%s): %s", what, m.Name(), m.GoModFile(), first)
 	}
-	if rest != "" {
-		line += "\n" + indent(rest)
+	f.Detail = rest
+	fs.record(f, line)
+}
+
+// record adds a failure finding and the line that tells a person, with the
+// finding's detail indented below it.
+func (fs *failures) record(f finding.Finding, line string) {
+	if f.Detail != "" {
+		line += "\n" + indent(f.Detail)
 	}
 	fs.findings = append(fs.findings, f)
 	fs.lines = append(fs.lines, line)
@@ -49,49 +55,6 @@ func (fs *failures) print(env *Env) {
 	for _, l := range fs.lines {
 		fmt.Fprintf(env.Log, "modhygiene: %s\n", l)
 	}
-}
-
-// reason splits the go command's message into its first real error (not a
-// "go: downloading" progress line), with the indented lines that continue
-// it ("go: m imports\n\tp: reason"), and the rest.
-func reason(msg string) (first, rest string) {
-	var kept []string
-	for _, l := range strings.Split(strings.TrimSpace(msg), "\n") {
-		if strings.HasPrefix(l, "go: downloading ") || strings.TrimSpace(l) == "" {
-			continue
-		}
-		kept = append(kept, l)
-	}
-	if len(kept) == 0 {
-		return strings.TrimSpace(msg), ""
-	}
-	n := 1
-	first = kept[0]
-	for ; n < len(kept) && strings.HasPrefix(kept[n], "\t") && len(first) < 300; n++ {
-		first += " " + strings.TrimSpace(kept[n])
-	}
-	return first, strings.Join(kept[n:], "\n")
-}
-
-// goMessage is the go command's message in err with its positions in m's
-// files ("go.mod:3") made repository-relative ("svc/go.mod:3").
-func goMessage(text string, m *workspace.Module) string {
-	if m == nil {
-		return text
-	}
-	return goFilePosRE.ReplaceAllString(text, "${1}"+relDir(m.Rel)+"${2}")
-}
-
-// goFilePosRE matches the go command's positions in a module's files
-// ("go.mod:3:"), which are relative to the module directory.
-var goFilePosRE = regexp.MustCompile(`(?m)(^|\s)((?:go\.mod|go\.sum):\d+)`)
-
-// relDir returns rel as a prefix for file names ("" for the root).
-func relDir(rel string) string {
-	if rel == "." || rel == "" {
-		return ""
-	}
-	return rel + "/"
 }
 
 func indent(s string) string {

@@ -63,6 +63,9 @@ type Env struct {
 	// Live says that Log is a person's terminal, where a live progress
 	// line is welcome.
 	Live bool
+
+	// previous waits for what the runs before kept (set by Run).
+	previous func() *previous
 }
 
 // Result is what a stage produced.
@@ -101,9 +104,9 @@ type Plan struct {
 	// Rules, when not nil, keeps only the findings of these rule IDs;
 	// failures (MH000) are always kept.
 	Rules map[string]bool
-	// Timings keeps the stages' wall times for the next run and fills in
-	// the last run's; nil keeps none.
-	Timings *Timings
+	// State keeps the stages' wall times, the tidy memo and the findings
+	// for the next run and reads the last run's; nil keeps none.
+	State *State
 }
 
 // Outcome is what a run produced.
@@ -114,6 +117,9 @@ type Outcome struct {
 	// the configuration's severities and ignores, each once, in
 	// finding.Sort order.
 	Findings []finding.Finding
+	// BaseFindings are the fingerprints of the findings of the base
+	// branch's last saved run, when the store keeps one (see State).
+	BaseFindings []string
 }
 
 // Run runs the plan's stages in order. Each stage is timed; the variables
@@ -123,7 +129,8 @@ type Outcome struct {
 // outcome then holds the stages that ran.
 func Run(ctx context.Context, env *Env, plan Plan) (*Outcome, error) {
 	out := &Outcome{}
-	previous := plan.Timings.startLoad(ctx, env)
+	prev := plan.State.startLoad(ctx, env)
+	env.previous = prev
 	var all []finding.Finding
 	for _, s := range plan.Stages {
 		if err := ctx.Err(); err != nil {
@@ -139,7 +146,11 @@ func Run(ctx context.Context, env *Env, plan Plan) (*Outcome, error) {
 		all = append(all, res.Findings...)
 	}
 	out.Findings = plan.collect(env, all)
-	plan.Timings.keep(ctx, env, out, previous())
+	p := prev()
+	if p.base != nil {
+		out.BaseFindings = p.base.Findings
+	}
+	plan.State.keep(ctx, env, out, p)
 	return out, ctx.Err()
 }
 

@@ -56,32 +56,7 @@ func failureText(err error, m *workspace.Module) (first, rest string) {
 	} else {
 		first, rest = gocmd.SplitFirst(err.Error())
 	}
-	return relPositions(first, m), relPositions(rest, m)
-}
-
-// ownPosRE matches a position in the module's go.mod or go.sum as the go
-// command prints it from the module directory ("go.mod:3"). A bare
-// "go.mod" is left alone: it may be a dependency's ("m@v1.0.0: parsing
-// go.mod").
-var ownPosRE = regexp.MustCompile(`(^|[\s(])((?:go\.mod|go\.sum):\d+)`)
-
-// relPositions makes positions in m's own files repository-relative
-// ("go.mod:3" becomes "svc/go.mod:3"), and absolute names of them too.
-func relPositions(s string, m *workspace.Module) string {
-	for _, name := range []string{"go.mod", "go.sum"} {
-		s = strings.ReplaceAll(s, filepath.Join(m.Dir, name), relJoin(m.Rel, name))
-	}
-	if m.Rel == "." || m.Rel == "" {
-		return s
-	}
-	return ownPosRE.ReplaceAllString(s, "${1}"+m.Rel+"/${2}")
-}
-
-func relJoin(dir, name string) string {
-	if dir == "." || dir == "" {
-		return name
-	}
-	return dir + "/" + name
+	return m.RepoPositions(first), m.RepoPositions(rest)
 }
 
 // goModLineRE finds a position in the module's go.mod in a go command

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -38,6 +39,25 @@ func (m *Module) GoModFile() string { return relJoin(m.Rel, "go.mod") }
 
 // GoSumFile returns the repository-relative path of go.sum.
 func (m *Module) GoSumFile() string { return relJoin(m.Rel, "go.sum") }
+
+// ownPosRE matches a position in a module's go.mod or go.sum as the go
+// command prints it from the module directory ("go.mod:3"). A bare
+// "go.mod" is left alone: it may be a dependency's ("m@v1.0.0: parsing
+// go.mod").
+var ownPosRE = regexp.MustCompile(`(^|[\s(])((?:go\.mod|go\.sum):\d+)`)
+
+// RepoPositions makes the positions in m's own go.mod and go.sum that a go
+// command message holds repository-relative ("go.mod:3" becomes
+// "svc/go.mod:3"), absolute names of them too.
+func (m *Module) RepoPositions(s string) string {
+	for _, name := range []string{"go.mod", "go.sum"} {
+		s = strings.ReplaceAll(s, filepath.Join(m.Dir, name), relJoin(m.Rel, name))
+	}
+	if m.Rel == "." || m.Rel == "" {
+		return s
+	}
+	return ownPosRE.ReplaceAllString(s, "${1}"+m.Rel+"/${2}")
+}
 
 func relJoin(dir, name string) string {
 	if dir == "." || dir == "" {
@@ -197,9 +217,12 @@ func walkModules(fsys fs.FS) (dirs, unreadable []string, err error) {
 }
 
 // Skip reports whether a directory of this name is never searched for
-// modules or source files: vendor, testdata, and names starting with "." or "_".
+// modules or source files: vendor, testdata, names starting with "." or
+// "_", and names with an "@", which are a module cache's extracted
+// modules (path@version) when GOMODCACHE lies inside the repository.
 func Skip(name string) bool {
-	return name == "vendor" || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
+	return name == "vendor" || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") ||
+		strings.Contains(name, "@")
 }
 
 func (ws *Workspace) load(dir string) (*Module, error) {
