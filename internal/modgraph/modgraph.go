@@ -91,7 +91,12 @@ type Graph struct {
 	// PackagesErr is the first error from listing the module's packages
 	// (such as a missing go.sum entry): Linked may then be incomplete.
 	PackagesErr error
+	// Ambiguous maps an import path that the go command found in more
+	// than one module of the build list ("ambiguous import") to those
+	// modules' paths.
+	Ambiguous map[string][]string
 
+	pkgs     *pkgGraph
 	byPath   map[string]*Module
 	chains   map[string][]string
 	modcache *string
@@ -156,12 +161,21 @@ func (g *Graph) Deps() []*Module {
 	return out
 }
 
-// Chain returns the cheapest requirement path from the main module to
-// path, through selected versions where they lead there: the main module
-// first, path last; an unselected version on the way is written
-// path@version. It returns nil when path is not reachable (or is the main
-// module itself).
+// Chain returns the dependency path that brings path into the module's
+// build, the main module first and path last, as `go mod why -m` gives
+// it: for a module whose packages are linked, the modules along the
+// shortest import stack from the main module's packages and tests to a
+// package of path (see Why). For a module that is only in the module
+// graph, it is the cheapest requirement path through selected versions
+// where they lead there (an unselected version on the way is written
+// path@version). It returns nil when path is not reachable (or is the
+// main module itself).
 func (g *Graph) Chain(path string) []string {
+	if g.pkgs != nil {
+		if s := g.pkgs.why(path); s != nil {
+			return g.pkgs.moduleChain(s)
+		}
+	}
 	if g.chains == nil {
 		g.chains = g.bfs()
 	}
@@ -397,7 +411,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			mode = "-mod=vendor"
 		}
 		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Module,Error", "./..."}})
+			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
 	}()
 	mods, err := listModules(ctx, r, dir, opt)
 	off := opt
@@ -448,10 +462,12 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	}
 	switch {
 	case pkgErr == nil:
-		g.Linked, g.PackagesErr, err = linked(pkgOut.Stdout)
+		pkgs, first, amb, err := parsePackages(pkgOut.Stdout)
 		if err != nil {
 			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
 		}
+		g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
+		g.SetPackages(pkgs)
 	case ctx.Err() != nil:
 		return nil, pkgErr
 	default:
@@ -547,32 +563,6 @@ func parseRequires(gomod string) []Requirement {
 		vs = append(vs, Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
 	}
 	return vs
-}
-
-// linked returns the module paths providing the listed packages, and the
-// first package error the go command reported.
-func linked(out []byte) (set map[string]bool, first error, err error) {
-	set = map[string]bool{}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			ImportPath string
-			Module     *struct{ Path string }
-			Error      *struct{ Err string }
-		}
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, nil, err
-		}
-		if p.Module != nil {
-			set[p.Module.Path] = true
-		}
-		if p.Error != nil && first == nil {
-			first = fmt.Errorf("%s: %s", p.ImportPath, p.Error.Err)
-		}
-	}
-	return set, first, nil
 }
 
 // SourceDir returns the directory where m's selected version is extracted

@@ -71,21 +71,89 @@ func TestCacheLookups(t *testing.T) {
 	}
 }
 
-func TestLinked(t *testing.T) {
-	out := []byte(`{"ImportPath":"example.com/app","Module":{"Path":"example.com/app"}}
+func TestParsePackages(t *testing.T) {
+	out := []byte(`{"ImportPath":"example.com/app","Module":{"Path":"example.com/app"},"Imports":["fmt","gopkg.in/yaml.v3"],"TestImports":["example.com/check"],"XTestImports":["example.com/app","example.com/assert"]}
 {"ImportPath":"fmt"}
 {"ImportPath":"gopkg.in/yaml.v3","Module":{"Path":"gopkg.in/yaml.v3"}}
+{"ImportPath":"example.com/app [example.com/app.test]","ForTest":"example.com/app","Module":{"Path":"example.com/app"},"Imports":["example.com/check"]}
+{"ImportPath":"example.com/app_test [example.com/app.test]","ForTest":"example.com/app","Module":{"Path":"example.com/app"},"Imports":["example.com/assert"]}
+{"ImportPath":"example.com/app.test","Module":{"Path":"example.com/app"}}
 {"ImportPath":"example.com/missing","Error":{"Err":"missing go.sum entry"}}
+{"ImportPath":"example.com/x/y","Error":{"Err":"ambiguous import: found package example.com/x/y in multiple modules:\n\texample.com/x v1.0.0 (/m/x)\n\texample.com/x/y v1.1.0 (/m/y)"}}
 `)
-	set, first, err := linked(out)
+	pkgs, first, amb, err := parsePackages(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]bool{"example.com/app": true, "gopkg.in/yaml.v3": true}, set); diff != "" {
-		t.Errorf("linked (-want +got):\n%s", diff)
+	var paths []string
+	for _, p := range pkgs {
+		paths = append(paths, p.ImportPath)
+	}
+	if diff := cmp.Diff([]string{"example.com/app", "fmt", "gopkg.in/yaml.v3", "example.com/missing", "example.com/x/y"}, paths); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/assert", "example.com/check"}, pkgs[0].TestImports); diff != "" {
+		t.Errorf("test imports (-want +got):\n%s", diff)
 	}
 	if first == nil || first.Error() != "example.com/missing: missing go.sum entry" {
 		t.Errorf("first package error = %v", first)
+	}
+	if diff := cmp.Diff(map[string][]string{"example.com/x/y": {"example.com/x", "example.com/x/y"}}, amb); diff != "" {
+		t.Errorf("ambiguous (-want +got):\n%s", diff)
+	}
+}
+
+// TestWhy follows imports the way `go mod why -m` does: breadth first
+// from the main module's packages in walk order, each package's imports
+// in order and then its test; the package of the module nearest the roots
+// wins, ties broken by package path. The module graph would blame
+// example.com/grpc for example.com/old (the cheapest requirement path);
+// the import graph reaches it through example.com/gw first.
+func TestWhy(t *testing.T) {
+	mods := []*Module{
+		{Path: "example.com/app", Main: true},
+		{Path: "example.com/grpc", Version: "v1.0.0"},
+		{Path: "example.com/gw", Version: "v1.0.0"},
+		{Path: "example.com/old", Version: "v1.0.0"},
+		{Path: "example.com/testdep", Version: "v1.0.0"},
+		{Path: "example.com/graphonly", Version: "v1.0.0"},
+	}
+	reqs := map[string][]Requirement{
+		"example.com/app":  {{Path: "example.com/grpc", Version: "v1.0.0"}, {Path: "example.com/gw", Version: "v1.0.0"}, {Path: "example.com/testdep", Version: "v1.0.0"}},
+		"example.com/grpc": {{Path: "example.com/old", Version: "v1.0.0"}, {Path: "example.com/graphonly", Version: "v1.0.0"}},
+		"example.com/gw":   {{Path: "example.com/old", Version: "v1.0.0"}},
+	}
+	g := New("/x", mods, reqs, nil)
+	g.SetPackages([]Package{
+		{ImportPath: "example.com/app", Module: "example.com/app", Imports: []string{"example.com/app/z", "example.com/grpc"}, TestImports: []string{"example.com/testdep"}},
+		{ImportPath: "example.com/app/z", Module: "example.com/app", Imports: []string{"example.com/gw/runtime"}},
+		{ImportPath: "example.com/grpc", Module: "example.com/grpc", Imports: []string{"example.com/grpc/internal"}},
+		{ImportPath: "example.com/grpc/internal", Module: "example.com/grpc", Imports: []string{"example.com/old/proto"}},
+		{ImportPath: "example.com/gw/runtime", Module: "example.com/gw", Imports: []string{"example.com/old/jsonpb"}},
+		{ImportPath: "example.com/old/jsonpb", Module: "example.com/old"},
+		{ImportPath: "example.com/old/proto", Module: "example.com/old"},
+		{ImportPath: "example.com/testdep", Module: "example.com/testdep"},
+	})
+	// Depth 3 both ways (app -> grpc -> grpc/internal -> old/proto is 4;
+	// app/z is a root: app/z -> gw/runtime -> old/jsonpb is 3).
+	if diff := cmp.Diff([]string{"example.com/app/z", "example.com/gw/runtime", "example.com/old/jsonpb"}, g.Why("example.com/old")); diff != "" {
+		t.Errorf("why old (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/gw", "example.com/old"}, g.Chain("example.com/old")); diff != "" {
+		t.Errorf("chain old (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/app.test", "example.com/testdep"}, g.Why("example.com/testdep")); diff != "" {
+		t.Errorf("why testdep (-want +got):\n%s", diff)
+	}
+	// Not linked: the module graph's path.
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/grpc", "example.com/graphonly"}, g.Chain("example.com/graphonly")); diff != "" {
+		t.Errorf("chain graphonly (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/grpc", "example.com/gw"}, g.Importers("example.com/old")); diff != "" {
+		t.Errorf("importers (-want +got):\n%s", diff)
+	}
+	if !g.IsLinked("example.com/testdep") || g.IsLinked("example.com/graphonly") {
+		t.Errorf("linked = %v", g.Linked)
 	}
 }
 

@@ -1,0 +1,346 @@
+package modgraph
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Package is one package of the module's import graph, as the go command
+// lists it for the module's packages and tests (go list -deps -test).
+type Package struct {
+	// ImportPath is the package's import path.
+	ImportPath string
+	// Module is the path of the module providing the package ("" for the
+	// standard library).
+	Module string
+	// Imports are the packages its non-test files import.
+	Imports []string
+	// TestImports are the packages its tests (internal and external)
+	// import. Only the tests of the main module's packages are part of
+	// the build the rules look at, so only theirs are followed.
+	TestImports []string
+}
+
+// pkgGraph is the import graph of the module's packages and tests, with
+// the shortest import stack to each package as `go mod why` computes it.
+type pkgGraph struct {
+	main  string
+	pkgs  map[string]*Package
+	roots []string // the main module's packages, in the go command's order
+	stack map[string][]string
+	// best maps a module path to its package nearest to the roots.
+	best map[string]string
+	// importers maps a module path to the modules with a package that
+	// imports one of its packages.
+	importers map[string]map[string]bool
+}
+
+// SetPackages records the import graph of the module's packages and
+// tests: Chain then follows imports for the modules they link (as
+// `go mod why -m` does), Importers answers which modules import a module,
+// and Linked is set from the packages' modules. Load calls it with the
+// go command's listing; tests and other loaders may call it directly.
+func (g *Graph) SetPackages(pkgs []Package) {
+	pg := &pkgGraph{main: g.Main, pkgs: map[string]*Package{}, importers: map[string]map[string]bool{}}
+	if g.Linked == nil {
+		g.Linked = map[string]bool{}
+	}
+	for i := range pkgs {
+		p := &pkgs[i]
+		pg.pkgs[p.ImportPath] = p
+		if p.Module != "" {
+			g.Linked[p.Module] = true
+		}
+		if p.Module == g.Main {
+			pg.roots = append(pg.roots, p.ImportPath)
+		}
+	}
+	sort.Slice(pg.roots, func(i, j int) bool { return walkLess(pg.roots[i], pg.roots[j]) })
+	pg.walk()
+	g.pkgs = pg
+}
+
+// walkLess orders import paths as a directory walk visits them: element by
+// element, so that a/b comes before a-c.
+func walkLess(a, b string) bool {
+	ea, eb := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(ea) && i < len(eb); i++ {
+		if ea[i] != eb[i] {
+			return ea[i] < eb[i]
+		}
+	}
+	return len(ea) < len(eb)
+}
+
+// walk is the go command's breadth-first search from the main module's
+// packages (modload's buildStacks): each package's imports in order, then,
+// for a package of the main module, its test. The first visit fixes a
+// package's stack. A test is written "pkg.test", as `go mod why` prints it.
+func (pg *pkgGraph) walk() {
+	type node struct {
+		path string
+		test bool
+	}
+	pg.stack = map[string][]string{}
+	var queue []node
+	seen := map[node]bool{}
+	parent := map[node]node{}
+	for _, r := range pg.roots {
+		n := node{path: r}
+		seen[n] = true
+		queue = append(queue, n)
+	}
+	stackOf := func(n node) []string {
+		var s []string
+		for cur, ok := n, true; ok; cur, ok = parent[cur] {
+			if cur.test {
+				s = append(s, cur.path+".test")
+			} else {
+				s = append(s, cur.path)
+			}
+		}
+		for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+			s[i], s[j] = s[j], s[i]
+		}
+		return s
+	}
+	for i := 0; i < len(queue); i++ {
+		n := queue[i]
+		p := pg.pkgs[n.path]
+		if p == nil {
+			continue
+		}
+		imports := p.Imports
+		if n.test {
+			imports = p.TestImports
+		} else {
+			pg.stack[n.path] = stackOf(n)
+		}
+		for _, imp := range imports {
+			pg.addImporter(p.Module, imp)
+			next := node{path: imp}
+			if !seen[next] {
+				seen[next] = true
+				parent[next] = n
+				queue = append(queue, next)
+			}
+		}
+		if !n.test && p.Module == pg.main {
+			t := node{path: n.path, test: true}
+			seen[t] = true
+			parent[t] = n
+			queue = append(queue, t)
+		}
+	}
+}
+
+func (pg *pkgGraph) addImporter(from, imp string) {
+	q := pg.pkgs[imp]
+	if q == nil || q.Module == "" || from == "" || q.Module == from {
+		return
+	}
+	if pg.importers[q.Module] == nil {
+		pg.importers[q.Module] = map[string]bool{}
+	}
+	pg.importers[q.Module][from] = true
+}
+
+// why returns the import stack of the package of module path that is
+// nearest to the main module's packages, ties broken by the package path,
+// as `go mod why -m` chooses it; nil when no package of path is reached.
+func (pg *pkgGraph) why(path string) []string {
+	if pg.best == nil {
+		pg.best = map[string]string{}
+		for ip, s := range pg.stack {
+			m := pg.pkgs[ip].Module
+			if m == "" {
+				continue
+			}
+			b, ok := pg.best[m]
+			if !ok || len(s) < len(pg.stack[b]) || len(s) == len(pg.stack[b]) && ip < b {
+				pg.best[m] = ip
+			}
+		}
+	}
+	b, ok := pg.best[path]
+	if !ok {
+		return nil
+	}
+	return pg.stack[b]
+}
+
+// moduleChain maps an import stack to the modules it passes through, the
+// main module first, repeated modules in a row written once.
+func (pg *pkgGraph) moduleChain(stack []string) []string {
+	var out []string
+	for _, ip := range stack {
+		p := pg.pkgs[strings.TrimSuffix(ip, ".test")]
+		if p == nil || p.Module == "" {
+			continue
+		}
+		if len(out) == 0 || out[len(out)-1] != p.Module {
+			out = append(out, p.Module)
+		}
+	}
+	return out
+}
+
+// Why returns the import stack that brings a package of module path into
+// the module's packages or tests, the way `go mod why -m path` prints it:
+// a package of the main module first (a test written "pkg.test"), the
+// package of path last. It returns nil when no package of path is linked
+// or the packages were not listed.
+func (g *Graph) Why(path string) []string {
+	if g.pkgs == nil {
+		return nil
+	}
+	return append([]string(nil), g.pkgs.why(path)...)
+}
+
+// Importers returns the modules, sorted, with a package that imports a
+// package of path in the module's build (its packages, their
+// dependencies and the tests of its own packages). Without a package
+// listing it returns what the requirement graph can tell: the linked
+// modules whose selected version requires path, and the main module when
+// its go.mod requires path directly (an "// indirect" line records a
+// module for graph pruning, not an import).
+func (g *Graph) Importers(path string) []string {
+	var out []string
+	if g.pkgs != nil {
+		for m := range g.pkgs.importers[path] {
+			out = append(out, m)
+		}
+	} else {
+		for from, reqs := range g.Requires {
+			if from != g.Main && !g.IsLinked(from) {
+				continue
+			}
+			for _, r := range reqs {
+				if r.Path == path && from != path && !(from == g.Main && r.Indirect) {
+					out = append(out, from)
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// listedPackage is one entry of go list -deps -test -json.
+type listedPackage struct {
+	ImportPath   string
+	ForTest      string
+	Module       *struct{ Path string }
+	Error        *struct{ Err string }
+	DepsErrors   []*struct{ Err string }
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+// parsePackages reads the package listing: the packages (test variants
+// folded into the packages they are variants of), the first package error,
+// and the packages the go command found in more than one module.
+func parsePackages(out []byte) (pkgs []Package, first error, ambiguous map[string][]string, err error) {
+	byPath := map[string]*Package{}
+	var order []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, nil, nil, err
+		}
+		if p.Error != nil {
+			if first == nil {
+				first = fmt.Errorf("%s: %s", p.ImportPath, p.Error.Err)
+			}
+			if pkg, mods := parseAmbiguous(p.Error.Err); pkg != "" {
+				if ambiguous == nil {
+					ambiguous = map[string][]string{}
+				}
+				ambiguous[pkg] = mods
+			}
+		}
+		path := variantBase(p.ImportPath)
+		switch {
+		case p.ForTest == "" && strings.HasSuffix(path, ".test"):
+			continue // a test main
+		case p.ForTest != "" && (path == p.ForTest || path == p.ForTest+"_test"):
+			continue // a package's own test variants: its TestImports and XTestImports
+		case p.ForTest != "" && byPath[path] != nil:
+			continue // a variant of a package listed already
+		}
+		pkg := &Package{ImportPath: path, Imports: stripVariants(p.Imports)}
+		if p.Module != nil {
+			pkg.Module = p.Module.Path
+		}
+		pkg.TestImports = mergeSorted(stripVariants(p.TestImports), stripVariants(p.XTestImports))
+		if byPath[path] == nil {
+			order = append(order, path)
+		}
+		byPath[path] = pkg
+	}
+	for _, ip := range order {
+		pkgs = append(pkgs, *byPath[ip])
+	}
+	return pkgs, first, ambiguous, nil
+}
+
+// variantBase strips the " [p.test]" suffix of a test variant.
+func variantBase(ip string) string {
+	if i := strings.Index(ip, " ["); i >= 0 {
+		return ip[:i]
+	}
+	return ip
+}
+
+func stripVariants(ips []string) []string {
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, variantBase(ip))
+	}
+	return out
+}
+
+// mergeSorted returns the sorted union of a and b without duplicates.
+func mergeSorted(a, b []string) []string {
+	set := map[string]bool{}
+	for _, s := range append(append([]string(nil), a...), b...) {
+		set[s] = true
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// parseAmbiguous reads the go command's "ambiguous import: found package P
+// in multiple modules:" error: the package and the module paths listed
+// under it.
+func parseAmbiguous(msg string) (pkg string, mods []string) {
+	const head = "ambiguous import: found package "
+	i := strings.Index(msg, head)
+	if i < 0 {
+		return "", nil
+	}
+	rest := msg[i+len(head):]
+	pkg, rest, ok := strings.Cut(rest, " in multiple modules:")
+	if !ok {
+		return "", nil
+	}
+	for _, l := range strings.Split(rest, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			mods = append(mods, f[0])
+		}
+	}
+	return pkg, mods
+}
