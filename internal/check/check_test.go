@@ -60,8 +60,8 @@ func TestFixtures(t *testing.T) {
 			t.Run(kind+"/"+strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
 				in, want := loadFixture(t, file)
 				got := wantLines(t, Analyze(in))
-				if *update {
-					writeWant(t, file, kind, got)
+				if *update && kind == "err" {
+					writeWant(t, file, got)
 					return
 				}
 				sort.Strings(got)
@@ -76,12 +76,9 @@ func TestFixtures(t *testing.T) {
 
 var update = flag.Bool("update", false, "rewrite the want files of testdata/err from the findings")
 
-// writeWant replaces the "want" file of an err fixture with got.
-func writeWant(t *testing.T, file, kind string, got []string) {
+// writeWant replaces the "want" file of a fixture with got.
+func writeWant(t *testing.T, file string, got []string) {
 	t.Helper()
-	if kind != "err" {
-		return
-	}
 	ar, err := txtar.ParseFile(file)
 	if err != nil {
 		t.Fatal(err)

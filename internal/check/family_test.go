@@ -125,7 +125,7 @@ func TestSharedPackages(t *testing.T) {
 		got = append(got, f.Severity.String()+" "+f.Subject+" "+f.Fix)
 	}
 	want := []string{
-		"error google.golang.org/genproto go get google.golang.org/genproto@v0.3.0",
+		"error google.golang.org/genproto go get google.golang.org/genproto@v0.3.0 && go mod tidy",
 		"error google.golang.org/grpc/stats/opentelemetry go get google.golang.org/grpc/stats/opentelemetry@none && go mod tidy",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

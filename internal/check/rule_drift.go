@@ -114,7 +114,7 @@ func driftFinding(mc *modCtx, dep, have, max, target string, others []string, de
 	if ws := mc.ws; ws.WorkFile != "" {
 		f.Fix = finding.InDir(ws.Rel(ws.Root), "go work sync")
 	} else {
-		f.Fix = mc.cmd("go", "get", dep+"@"+target)
+		f.Fix = mc.goGetTidy(dep + "@" + target)
 	}
 	return f
 }

@@ -111,7 +111,7 @@ func (c *modCtx) skewFinding(match Match, m, lead *modgraph.Module, want, why st
 	}
 	f := c.newFinding("MH004", sev, m.Path, msg)
 	if sev > finding.Info {
-		f.Fix = c.cmd("go", "get", m.Path+"@"+want)
+		f.Fix = c.goGetTidy(m.Path + "@" + want)
 	}
 	return f
 }
@@ -132,7 +132,7 @@ func notBothLinked(c *modCtx, a, b *modgraph.Module) string {
 // stay behind the release that requires it (go-openapi/swag v0.28.0
 // requires swag/cmdutils v0.28.0, yet cmdutils v0.27.1 is selected).
 func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
-	var fs []finding.Finding
+	var fs []skew
 	seen := map[string]bool{}
 	for _, b := range c.g.Deps() {
 		if familyOf(families, b.Path) != nil || b.Replace != nil {
@@ -160,10 +160,37 @@ func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
 			f := c.skewFinding(Exact, behind, ahead, ahead.Version,
 				fmt.Sprintf("%s %s requires %s at its own version, so they are released together", b.Path, b.Version, r.Path))
 			f.Detail = familyDetail(c, []*modgraph.Module{behind, ahead})
-			fs = append(fs, f)
+			fs = append(fs, skew{f, ahead.Path})
 		}
 	}
-	return fs
+	return foldSkewInfos(fs)
+}
+
+// skew is a finding of lockstepSkew and the module ahead.
+type skew struct {
+	f     finding.Finding
+	ahead string
+}
+
+// foldSkewInfos keeps one info finding per module ahead: the members of a
+// family that are only in the module graph (go-openapi/swag's ten
+// submodules behind swag) make one finding, the others in its detail.
+func foldSkewInfos(fs []skew) []finding.Finding {
+	var out []finding.Finding
+	byAhead := map[string]int{}
+	for _, sk := range fs {
+		if sk.f.Severity != finding.Info {
+			out = append(out, sk.f)
+			continue
+		}
+		if i, ok := byAhead[sk.ahead]; ok {
+			out[i].Detail += "also behind: " + sk.f.Subject + "\n"
+			continue
+		}
+		byAhead[sk.ahead] = len(out)
+		out = append(out, sk.f)
+	}
+	return out
 }
 
 // canReach reports whether m may have a release at version v to align
@@ -258,7 +285,7 @@ func sharedPackages(c *modCtx) []finding.Finding {
 			if p := c.planDrop(inner.Path); len(p.targets) > 0 && !p.own {
 				f.Fix, f.Line = p.fix(c), p.line(c, inner.Path)
 			} else if c.direct(inner.Path) {
-				f.Fix = c.cmd("go", "get", inner.Path+"@none") + " && go mod tidy"
+				f.Fix = c.goGetTidy(inner.Path + "@none")
 			}
 		} else {
 			f = c.newFinding("MH004", finding.Error, outer.Path,
@@ -268,7 +295,7 @@ func sharedPackages(c *modCtx) []finding.Finding {
 			if outer.Update != nil {
 				to = outer.Update.Version
 			}
-			f.Fix = c.cmd("go", "get", outer.Path+"@"+to)
+			f.Fix = c.goGetTidy(outer.Path + "@" + to)
 		}
 		f.Detail = familyDetail(c, []*modgraph.Module{outer, inner})
 		fs = append(fs, f)

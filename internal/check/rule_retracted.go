@@ -35,7 +35,7 @@ func retracted(c *modCtx) []finding.Finding {
 		}
 		f := c.newFinding("MH007", finding.Error, m.Path, msg)
 		if m.Update != nil && m.Update.Version != "" {
-			f.Fix = c.cmd("go", "get", m.Path+"@"+m.Update.Version)
+			f.Fix = c.goGetTidy(m.Path + "@" + m.Update.Version)
 		}
 		fs = append(fs, f)
 	}
