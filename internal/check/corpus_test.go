@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -30,7 +32,9 @@ import (
 //     fixture is a tidy repository, so its lines are the want lines');
 //  2. Run's findings must equal the "want" file (RULE SEVERITY FILE:LINE
 //     SUBJECT[ | FIX]); an ok fixture may have infos only;
-//  3. every printed fix is run with sh on a copy of the repository; then
+//  3. the path of every finding about a linked module is the one
+//     `go mod why -m` prints, mapped to modules;
+//  4. every printed fix is run with sh on a copy of the repository; then
 //     the module it changes must be tidy (go mod tidy -diff), build and
 //     vet, and a new Run must not report the finding again.
 func TestCorpus(t *testing.T) {
@@ -101,6 +105,7 @@ func runCorpus(t *testing.T, shared []string, kind, file string) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	for _, f := range fs {
+		cr.checkPath(t, f)
 		if kind == "ok" && f.Severity > finding.Info {
 			t.Errorf("ok fixture has %s %s %s", f.Severity, f.Rule, f.Subject)
 		}
@@ -268,5 +273,46 @@ func (cr *corpusRepo) verifyFix(ctx context.Context, t *testing.T, f finding.Fin
 		if g.Fingerprint == f.Fingerprint {
 			t.Errorf("after %q the finding is still there: %s %s %s:%d %s", f.Fix, g.Rule, g.Severity, g.File, g.Line, g.Message)
 		}
+	}
+}
+
+// checkPath compares the path of a finding about a linked module with the
+// one `go mod why -m` prints for it, each package mapped to the module of
+// the build list providing it. (A module that is only in the module graph
+// may be reached through a dependency's test importing a package nothing
+// links, whose imports the package listing does not hold; its path is the
+// module graph's.)
+func (cr *corpusRepo) checkPath(t *testing.T, f finding.Finding) {
+	t.Helper()
+	if len(f.Path) == 0 || strings.Contains(f.Subject, " ") {
+		return
+	}
+	dir := filepath.Join(cr.dir, filepath.FromSlash(path.Dir(f.File)))
+	linked := cr.goCmd(t, dir, "list", "-deps", "-test", "-f", "{{with .Module}}{{.Path}}{{end}}", "./...")
+	if !slices.Contains(strings.Fields(linked), f.Subject) {
+		return
+	}
+	why := cr.goCmd(t, dir, "mod", "why", "-m", f.Subject)
+	if strings.Contains(why, "(main module does not need") {
+		return
+	}
+	mods := strings.Fields(cr.goCmd(t, dir, "list", "-m", "-f", "{{.Path}}", "all"))
+	var want []string
+	for _, l := range strings.Split(why, "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		pkg, best := strings.TrimSuffix(l, ".test"), ""
+		for _, m := range mods {
+			if (pkg == m || strings.HasPrefix(pkg, m+"/")) && len(m) > len(best) {
+				best = m
+			}
+		}
+		if best != "" && (len(want) == 0 || want[len(want)-1] != best) {
+			want = append(want, best)
+		}
+	}
+	if diff := cmp.Diff(want, f.Path); diff != "" {
+		t.Errorf("%s %s %s: path differs from go mod why -m (-want +got):\n%s", f.Rule, f.File, f.Subject, diff)
 	}
 }

@@ -117,6 +117,7 @@ func TestWhy(t *testing.T) {
 		{Path: "example.com/old", Version: "v1.0.0"},
 		{Path: "example.com/testdep", Version: "v1.0.0"},
 		{Path: "example.com/graphonly", Version: "v1.0.0"},
+		{Path: "example.com/testonly", Version: "v1.0.0"},
 	}
 	reqs := map[string][]Requirement{
 		"example.com/app":  {{Path: "example.com/grpc", Version: "v1.0.0"}, {Path: "example.com/gw", Version: "v1.0.0"}, {Path: "example.com/testdep", Version: "v1.0.0"}},
@@ -129,7 +130,7 @@ func TestWhy(t *testing.T) {
 		{ImportPath: "example.com/app/z", Module: "example.com/app", Imports: []string{"example.com/gw/runtime"}},
 		{ImportPath: "example.com/grpc", Module: "example.com/grpc", Imports: []string{"example.com/grpc/internal"}},
 		{ImportPath: "example.com/grpc/internal", Module: "example.com/grpc", Imports: []string{"example.com/old/proto"}},
-		{ImportPath: "example.com/gw/runtime", Module: "example.com/gw", Imports: []string{"example.com/old/jsonpb"}},
+		{ImportPath: "example.com/gw/runtime", Module: "example.com/gw", Imports: []string{"example.com/old/jsonpb"}, TestImports: []string{"example.com/testonly/check"}},
 		{ImportPath: "example.com/old/jsonpb", Module: "example.com/old"},
 		{ImportPath: "example.com/old/proto", Module: "example.com/old"},
 		{ImportPath: "example.com/testdep", Module: "example.com/testdep"},
@@ -152,7 +153,15 @@ func TestWhy(t *testing.T) {
 	if diff := cmp.Diff([]string{"example.com/grpc", "example.com/gw"}, g.Importers("example.com/old")); diff != "" {
 		t.Errorf("importers (-want +got):\n%s", diff)
 	}
-	if !g.IsLinked("example.com/testdep") || g.IsLinked("example.com/graphonly") {
+	// A dependency's test, which `go mod why` follows too: the package it
+	// imports is not in the listing, its module comes from the build list.
+	if diff := cmp.Diff([]string{"example.com/app/z", "example.com/gw/runtime", "example.com/gw/runtime.test", "example.com/testonly/check"}, g.Why("example.com/testonly")); diff != "" {
+		t.Errorf("why testonly (-want +got):\n%s", diff)
+	}
+	if imp := g.Importers("example.com/testonly"); len(imp) != 0 {
+		t.Errorf("importers of a module only a dependency's test imports = %v, want none", imp)
+	}
+	if !g.IsLinked("example.com/testdep") || g.IsLinked("example.com/graphonly") || g.IsLinked("example.com/testonly") {
 		t.Errorf("linked = %v", g.Linked)
 	}
 }

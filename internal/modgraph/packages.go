@@ -20,8 +20,9 @@ type Package struct {
 	// Imports are the packages its non-test files import.
 	Imports []string
 	// TestImports are the packages its tests (internal and external)
-	// import. Only the tests of the main module's packages are part of
-	// the build the rules look at, so only theirs are followed.
+	// import. The tests of the main module's packages are part of the
+	// build; `go mod why` also follows the tests of the packages they
+	// import, one level deep, and so does Chain.
 	TestImports []string
 }
 
@@ -59,9 +60,32 @@ func (g *Graph) SetPackages(pkgs []Package) {
 			pg.roots = append(pg.roots, p.ImportPath)
 		}
 	}
+	// A dependency's test may import a package that nothing else links,
+	// so the listing does not hold it: it belongs to the module of the
+	// build list with the longest path that is a prefix of it, as the go
+	// command resolves it; its own imports are unknown.
+	for i := range pkgs {
+		for _, imp := range pkgs[i].TestImports {
+			if pg.pkgs[imp] == nil {
+				pg.pkgs[imp] = &Package{ImportPath: imp, Module: g.moduleOf(imp)}
+			}
+		}
+	}
 	sort.Slice(pg.roots, func(i, j int) bool { return walkLess(pg.roots[i], pg.roots[j]) })
 	pg.walk()
 	g.pkgs = pg
+}
+
+// moduleOf returns the module of the build list whose path is the longest
+// prefix of the import path ip, or "" (the standard library).
+func (g *Graph) moduleOf(ip string) string {
+	best := ""
+	for _, m := range g.Modules {
+		if (ip == m.Path || strings.HasPrefix(ip, m.Path+"/")) && len(m.Path) > len(best) {
+			best = m.Path
+		}
+	}
+	return best
 }
 
 // walkLess orders import paths as a directory walk visits them: element by
@@ -76,37 +100,26 @@ func walkLess(a, b string) bool {
 	return len(ea) < len(eb)
 }
 
-// walk is the go command's breadth-first search from the main module's
-// packages (modload's buildStacks): each package's imports in order, then,
-// for a package of the main module, its test. The first visit fixes a
-// package's stack. A test is written "pkg.test", as `go mod why` prints it.
+// walk is the go command's breadth-first search for `go mod why` (modload's
+// buildStacks over the packages of "all" with their tests): from the main
+// module's packages, each package's imports in order, then its test when
+// the package is in "all" (the main module's packages, what they and their
+// tests import, and so on); a dependency's test is followed but its
+// imports' tests are not. The first visit fixes a package's stack. A test
+// is written "pkg.test", as `go mod why` prints it.
 func (pg *pkgGraph) walk() {
 	type node struct {
 		path string
 		test bool
 	}
+	inAll := pg.all()
 	pg.stack = map[string][]string{}
-	var queue []node
 	seen := map[node]bool{}
 	parent := map[node]node{}
+	var queue []node
 	for _, r := range pg.roots {
-		n := node{path: r}
-		seen[n] = true
-		queue = append(queue, n)
-	}
-	stackOf := func(n node) []string {
-		var s []string
-		for cur, ok := n, true; ok; cur, ok = parent[cur] {
-			if cur.test {
-				s = append(s, cur.path+".test")
-			} else {
-				s = append(s, cur.path)
-			}
-		}
-		for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
-			s[i], s[j] = s[j], s[i]
-		}
-		return s
+		seen[node{path: r}] = true
+		queue = append(queue, node{path: r})
 	}
 	for i := 0; i < len(queue); i++ {
 		n := queue[i]
@@ -118,24 +131,75 @@ func (pg *pkgGraph) walk() {
 		if n.test {
 			imports = p.TestImports
 		} else {
-			pg.stack[n.path] = stackOf(n)
+			pg.stack[n.path] = stackOf(n.path, func(ip string, test bool) (string, bool, bool) {
+				pn, ok := parent[node{ip, test}]
+				return pn.path, pn.test, ok
+			}, n.test)
 		}
 		for _, imp := range imports {
-			pg.addImporter(p.Module, imp)
-			next := node{path: imp}
-			if !seen[next] {
-				seen[next] = true
-				parent[next] = n
+			if !n.test && inAll[n.path] || n.test && p.Module == pg.main {
+				pg.addImporter(p.Module, imp)
+			}
+			if next := (node{path: imp}); !seen[next] {
+				seen[next], parent[next] = true, n
 				queue = append(queue, next)
 			}
 		}
-		if !n.test && p.Module == pg.main {
-			t := node{path: n.path, test: true}
-			seen[t] = true
-			parent[t] = n
+		if t := (node{n.path, true}); !n.test && inAll[n.path] && p.Module != "" && !seen[t] {
+			seen[t], parent[t] = true, n
 			queue = append(queue, t)
 		}
 	}
+}
+
+// stackOf follows parent links from a node back to a root and returns the
+// stack root first, a test written "pkg.test".
+func stackOf(ip string, parent func(string, bool) (string, bool, bool), test bool) []string {
+	var s []string
+	for {
+		if test {
+			s = append(s, ip+".test")
+		} else {
+			s = append(s, ip)
+		}
+		pip, ptest, ok := parent(ip, test)
+		if !ok {
+			break
+		}
+		ip, test = pip, ptest
+	}
+	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+		s[i], s[j] = s[j], s[i]
+	}
+	return s
+}
+
+// all returns the packages of "all": the main module's packages and what
+// they and their tests import, transitively (the tests of other packages
+// are not part of it).
+func (pg *pkgGraph) all() map[string]bool {
+	in := map[string]bool{}
+	queue := append([]string(nil), pg.roots...)
+	for _, r := range pg.roots {
+		in[r] = true
+	}
+	for i := 0; i < len(queue); i++ {
+		p := pg.pkgs[queue[i]]
+		if p == nil {
+			continue
+		}
+		imports := p.Imports
+		if p.Module == pg.main {
+			imports = append(append([]string(nil), imports...), p.TestImports...)
+		}
+		for _, imp := range imports {
+			if !in[imp] {
+				in[imp] = true
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return in
 }
 
 func (pg *pkgGraph) addImporter(from, imp string) {
