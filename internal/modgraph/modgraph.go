@@ -1,17 +1,19 @@
 // Package modgraph loads the module graph of each module of a repository
 // through the go command: the build list with versions, replacements and
 // (online) deprecation and retraction notices, the requirements of each
-// selected version, the modules whose packages are linked into the module's
-// packages and tests, and the origin of each version from the module cache.
+// selected version, the import graph of the module's packages and tests
+// (which modules are linked, which import which, and the path `go mod why
+// -m` gives), and the origin of each version from the module cache.
 //
 // Load runs two go commands per module, concurrently:
 //
 //	go list -mod=readonly -m -e -json [-u] all
-//	go list -mod=readonly -e -deps -test -json=ImportPath,Module ./...
+//	go list -mod=readonly -e -deps -test -json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports ./...
 //
 // The requirements of each selected version are read from the go.mod files
 // the first command reports (GoMod), so `go mod graph` is not needed: the
-// graph restricted to selected versions is what every rule uses.
+// graph restricted to selected versions is what every rule uses. Query
+// resolves further versions (path@version) in one more go command.
 package modgraph
 
 import (
@@ -411,7 +413,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			mode = "-mod=vendor"
 		}
 		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
+			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
 	}()
 	mods, err := listModules(ctx, r, dir, opt)
 	off := opt
@@ -462,11 +464,15 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	}
 	switch {
 	case pkgErr == nil:
-		pkgs, first, amb, err := parsePackages(pkgOut.Stdout)
+		pkgs, dirs, first, amb, err := parsePackages(pkgOut.Stdout)
 		if err != nil {
 			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
 		}
 		g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
+		withAllTags(pkgs, dirs, func(mod string) bool {
+			m := g.Selected(mod)
+			return m != nil && !m.Main && m.Replace == nil
+		})
 		g.SetPackages(pkgs)
 	case ctx.Err() != nil:
 		return nil, pkgErr

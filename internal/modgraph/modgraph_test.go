@@ -81,7 +81,7 @@ func TestParsePackages(t *testing.T) {
 {"ImportPath":"example.com/missing","Error":{"Err":"missing go.sum entry"}}
 {"ImportPath":"example.com/x/y","Error":{"Err":"ambiguous import: found package example.com/x/y in multiple modules:\n\texample.com/x v1.0.0 (/m/x)\n\texample.com/x/y v1.1.0 (/m/y)"}}
 `)
-	pkgs, first, amb, err := parsePackages(out)
+	pkgs, _, first, amb, err := parsePackages(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,5 +200,42 @@ func TestChainThroughUnselectedVersion(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"example.com/app", "example.com/liba"}, g.Chain("example.com/liba")); diff != "" {
 		t.Errorf("chain of liba (-want +got):\n%s", diff)
+	}
+}
+
+// TestScanAllTags reads imports the way `go mod why` does: every file
+// whatever its build tags, except those built only with the "ignore" tag.
+func TestScanAllTags(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.go":         "package p\n\nimport \"example.com/a\"\n",
+		"win.go":       "//go:build windows\n\npackage p\n\nimport \"example.com/windows\"\n",
+		"notlinux.go":  "//go:build !linux && !darwin\n\npackage p\n\nimport \"example.com/other\"\n",
+		"gen.go":       "//go:build ignore\n\npackage main\n\nimport \"example.com/generator\"\n",
+		"old.go":       "// +build ignore\n\npackage main\n\nimport \"example.com/oldgen\"\n",
+		"licensed.go":  "/*\nCopyright\n*/\n\n//go:build ignore\n\npackage main\n\nimport \"example.com/licensed\"\n",
+		"cgo.go":       "package p\n\nimport \"C\"\nimport \"example.com/cgo\"\n",
+		"_skip.go":     "package p\n\nimport \"example.com/skipped\"\n",
+		"p_test.go":    "package p\n\nimport \"example.com/check\"\n",
+		"x_test.go":    "package p_test\n\nimport \"example.com/assert\"\n",
+		"p_windows.go": "package p\n\nimport \"example.com/byname\"\n",
+		"notgo.txt":    "import \"example.com/text\"\n",
+		"broken.go":    "package p\n\nimport (\n",
+		"a_plus_b.go":  "// +build linux\n// +build arm64\n\npackage p\n\nimport \"example.com/linuxarm\"\n",
+		"ignorenot.go": "//go:build !ignore\n\npackage p\n\nimport \"example.com/notignored\"\n",
+	}
+	for name, body := range files {
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	imports, tests, ok := scanAllTags(dir)
+	if !ok {
+		t.Fatal("scanAllTags: not ok")
+	}
+	want := []string{"example.com/a", "example.com/byname", "example.com/cgo", "example.com/linuxarm", "example.com/notignored", "example.com/other", "example.com/windows"}
+	if diff := cmp.Diff(want, imports); diff != "" {
+		t.Errorf("imports (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/assert", "example.com/check"}, tests); diff != "" {
+		t.Errorf("test imports (-want +got):\n%s", diff)
 	}
 }

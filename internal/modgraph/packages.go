@@ -60,12 +60,13 @@ func (g *Graph) SetPackages(pkgs []Package) {
 			pg.roots = append(pg.roots, p.ImportPath)
 		}
 	}
-	// A dependency's test may import a package that nothing else links,
-	// so the listing does not hold it: it belongs to the module of the
-	// build list with the longest path that is a prefix of it, as the go
-	// command resolves it; its own imports are unknown.
+	// A dependency's test, or a file for another platform, may import a
+	// package that nothing else links, so the listing does not hold it: it
+	// belongs to the module of the build list with the longest path that
+	// is a prefix of it, as the go command resolves it; its own imports
+	// are unknown.
 	for i := range pkgs {
-		for _, imp := range pkgs[i].TestImports {
+		for _, imp := range append(append([]string(nil), pkgs[i].Imports...), pkgs[i].TestImports...) {
 			if pg.pkgs[imp] == nil {
 				pg.pkgs[imp] = &Package{ImportPath: imp, Module: g.moduleOf(imp)}
 			}
@@ -298,6 +299,7 @@ func (g *Graph) Importers(path string) []string {
 // listedPackage is one entry of go list -deps -test -json.
 type listedPackage struct {
 	ImportPath   string
+	Dir          string
 	ForTest      string
 	Module       *struct{ Path string }
 	Error        *struct{ Err string }
@@ -308,10 +310,12 @@ type listedPackage struct {
 }
 
 // parsePackages reads the package listing: the packages (test variants
-// folded into the packages they are variants of), the first package error,
-// and the packages the go command found in more than one module.
-func parsePackages(out []byte) (pkgs []Package, first error, ambiguous map[string][]string, err error) {
+// folded into the packages they are variants of) and their directories,
+// the first package error, and the packages the go command found in more
+// than one module.
+func parsePackages(out []byte) (pkgs []Package, dirs map[string]string, first error, ambiguous map[string][]string, err error) {
 	byPath := map[string]*Package{}
+	dirs = map[string]string{}
 	var order []string
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
@@ -319,7 +323,7 @@ func parsePackages(out []byte) (pkgs []Package, first error, ambiguous map[strin
 		if err := dec.Decode(&p); err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		if p.Error != nil {
 			if first == nil {
@@ -350,11 +354,14 @@ func parsePackages(out []byte) (pkgs []Package, first error, ambiguous map[strin
 			order = append(order, path)
 		}
 		byPath[path] = pkg
+		if p.Dir != "" && p.ForTest == "" {
+			dirs[path] = p.Dir
+		}
 	}
 	for _, ip := range order {
 		pkgs = append(pkgs, *byPath[ip])
 	}
-	return pkgs, first, ambiguous, nil
+	return pkgs, dirs, first, ambiguous, nil
 }
 
 // variantBase strips the " [p.test]" suffix of a test variant.

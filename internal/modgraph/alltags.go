@@ -1,0 +1,160 @@
+package modgraph
+
+import (
+	"bufio"
+	"bytes"
+	"go/build/constraint"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// allTagsCache holds the imports of package directories that cannot
+// change while the process runs (those in the module cache), shared by
+// the graphs loaded concurrently.
+var allTagsCache sync.Map // dir -> [2][]string
+
+// withAllTags replaces the imports of each package (this platform's, as
+// the go command lists them) with the imports of all its files whatever
+// their build tags, as `go mod why` reads them (the go command's
+// imports.ScanDir with the "*" tag): every tag but "ignore" counts as both
+// set and unset. A package whose directory cannot be read keeps the
+// listed imports. immutable reports whether a directory's contents are
+// fixed (a module cache directory), so its imports can be cached.
+func withAllTags(pkgs []Package, dirs map[string]string, immutable func(module string) bool) {
+	for i := range pkgs {
+		p := &pkgs[i]
+		dir := dirs[p.ImportPath]
+		if dir == "" || p.Module == "" {
+			continue
+		}
+		if v, ok := allTagsCache.Load(dir); ok {
+			im := v.([2][]string)
+			p.Imports, p.TestImports = im[0], im[1]
+			continue
+		}
+		imports, tests, ok := scanAllTags(dir)
+		if !ok {
+			continue
+		}
+		p.Imports, p.TestImports = imports, tests
+		if immutable(p.Module) {
+			allTagsCache.Store(dir, [2][]string{imports, tests})
+		}
+	}
+}
+
+// scanAllTags returns the sorted imports of the non-test and of the test
+// .go files of dir under every build tag but "ignore".
+func scanAllTags(dir string) (imports, tests []string, ok bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, false
+	}
+	im, tm := map[string]bool{}, map[string]bool{}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !anyTagBuilds(data) {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, data, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		m := im
+		if strings.HasSuffix(name, "_test.go") {
+			m = tm
+		}
+		for _, s := range f.Imports {
+			if q, err := strconv.Unquote(s.Path.Value); err == nil && q != "C" {
+				m[q] = true
+			}
+		}
+	}
+	return sortedSet(im), sortedSet(tm), true
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// anyTagBuilds reports whether a file's build constraint (//go:build, or
+// the +build lines before it) can hold under some set of tags other than
+// "ignore".
+func anyTagBuilds(data []byte) bool {
+	var exprs []constraint.Expr
+	goBuild := false
+	inBlock := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case inBlock:
+			inBlock = !strings.Contains(line, "*/")
+			continue
+		case strings.HasPrefix(line, "/*"):
+			inBlock = !strings.Contains(line[2:], "*/")
+			continue
+		case line == "":
+			continue
+		case !strings.HasPrefix(line, "//"):
+			return evalAll(exprs) // the package clause: the header is over
+		}
+		if !constraint.IsGoBuild(line) && !constraint.IsPlusBuild(line) {
+			continue
+		}
+		x, err := constraint.Parse(line)
+		if err != nil {
+			continue
+		}
+		if constraint.IsGoBuild(line) {
+			exprs, goBuild = []constraint.Expr{x}, true
+		} else if !goBuild {
+			exprs = append(exprs, x)
+		}
+	}
+	return evalAll(exprs)
+}
+
+func evalAll(exprs []constraint.Expr) bool {
+	for _, x := range exprs {
+		if !evalAny(x, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// evalAny evaluates x with every tag but "ignore" both true and false (it
+// answers prefer), as the go command's imports.eval does for tags["*"].
+func evalAny(x constraint.Expr, prefer bool) bool {
+	switch x := x.(type) {
+	case *constraint.TagExpr:
+		if x.Tag == "ignore" {
+			return false
+		}
+		return prefer
+	case *constraint.NotExpr:
+		return !evalAny(x.X, !prefer)
+	case *constraint.AndExpr:
+		return evalAny(x.X, prefer) && evalAny(x.Y, prefer)
+	case *constraint.OrExpr:
+		return evalAny(x.X, prefer) || evalAny(x.Y, prefer)
+	}
+	return true
+}
