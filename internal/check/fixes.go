@@ -72,7 +72,9 @@ func (c *modCtx) planDrop(old string) dropPlan {
 }
 
 // upgradeDropping returns the upgrade (path@version) of the dependency
-// path that no longer requires old, or why there is none.
+// that no longer requires old, or why there is none: its newest release
+// (go list -m -u), whose go.mod must not require old nor a Go newer than
+// the repository's modules use.
 func (c *modCtx) upgradeDropping(sel *modgraph.Module, old string) (target, why string, pending bool) {
 	path := sel.Path
 	if !c.g.Online {
@@ -97,7 +99,27 @@ func (c *modCtx) upgradeDropping(sel *modgraph.Module, old string) (target, why 
 			return "", fmt.Sprintf("the newest %s %s still requires it", path, newest), false
 		}
 	}
+	goVersion := m.GoVersion
+	if goVersion == "" {
+		goVersion = modgraph.ReadGoVersion(m.GoMod)
+	}
+	if max := c.an.maxGo(); goVersion != "" && max != "" && cmpGo(goVersion, max) > 0 {
+		return "", fmt.Sprintf("the newest %s %s needs go %s, newer than any module of the repository (go %s)", path, newest, goVersion, max), false
+	}
 	return path + "@" + newest, "", false
+}
+
+// maxGo returns the highest go line of the repository's modules: an
+// upgrade that needs a newer Go would drop every Go version the
+// repository builds with (and fail with GOTOOLCHAIN=local).
+func (an *analysis) maxGo() string {
+	max := ""
+	for _, m := range an.in.Workspace.Modules {
+		if m.File != nil && m.File.Go != nil && (max == "" || cmpGo(m.File.Go.Version, max) > 0) {
+			max = m.File.Go.Version
+		}
+	}
+	return max
 }
 
 // fix returns the plan's command: the upgrades and a tidy, or "".

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	"golang.org/x/mod/modfile"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
@@ -74,3 +78,18 @@ func Query(ctx context.Context, r *gocmd.Runner, dir string, env []string, queri
 // ReadRequirements returns the require lines of the go.mod file at gomod,
 // or nil when it cannot be read or parsed.
 func ReadRequirements(gomod string) []Requirement { return parseRequires(gomod) }
+
+// ReadGoVersion returns the go line of the go.mod file at gomod, or ""
+// when it has none or cannot be read. (go list -m leaves GoVersion out
+// for a version that needs a newer Go than the one running.)
+func ReadGoVersion(gomod string) string {
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return ""
+	}
+	f, err := modfile.ParseLax(filepath.Base(gomod), data, nil)
+	if err != nil || f.Go == nil {
+		return ""
+	}
+	return f.Go.Version
+}
