@@ -464,22 +464,32 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	}
 	switch {
 	case pkgErr == nil:
-		pkgs, dirs, first, amb, err := parsePackages(pkgOut.Stdout)
-		if err != nil {
+		if err := g.setListing(pkgOut.Stdout); err != nil {
 			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
 		}
-		g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
-		withAllTags(pkgs, dirs, func(mod string) bool {
-			m := g.Selected(mod)
-			return m != nil && !m.Main && m.Replace == nil
-		})
-		g.SetPackages(pkgs)
 	case ctx.Err() != nil:
 		return nil, pkgErr
 	default:
 		g.PackagesErr = pkgErr
 	}
 	return g, nil
+}
+
+// setListing records the package listing: the linked modules, the first
+// package error, the ambiguous imports, and the import graph with every
+// package's imports under all build tags.
+func (g *Graph) setListing(out []byte) error {
+	pkgs, dirs, first, amb, err := parsePackages(out)
+	if err != nil {
+		return err
+	}
+	g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
+	withAllTags(pkgs, dirs, func(mod string) bool {
+		m := g.Selected(mod)
+		return m != nil && !m.Main && m.Replace == nil
+	})
+	g.SetPackages(pkgs)
+	return nil
 }
 
 // firstModuleError returns the first error the go command attached to a
