@@ -313,16 +313,6 @@ func reverseChain(ch []string) string {
 	return strings.Join(out, " <- ")
 }
 
-func versionOf(m *modgraph.Module) string {
-	if m.Replace != nil {
-		if m.Replace.Version != "" {
-			return m.Replace.Version
-		}
-		return m.Version
-	}
-	return m.Version
-}
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s

@@ -309,6 +309,11 @@ func TestSuccessor(t *testing.T) {
 		{"example.com/old", "use example.com/new instead.", "example.com/new"},
 		{"example.com/old", "no longer maintained", ""},
 		{"github.com/a/b", "see github.com/a/b/issues/12 for details", ""},
+		// A new major of the module is its successor; text of a URL never is.
+		{"cloud.google.com/go/pubsub", "use cloud.google.com/go/pubsub/v2 instead. This version will be supported with bug fixes and security patches until December 31st, 2026. For migration, see https://github.com/googleapis/google-cloud-go/blob/main/pubsub/MIGRATING.md", "cloud.google.com/go/pubsub/v2"},
+		{"go.mongodb.org/mongo-driver", "Use go.mongodb.org/mongo-driver/v2 instead.", "go.mongodb.org/mongo-driver/v2"},
+		{"go.opentelemetry.io/otel/exporters/zipkin", "Zipkin exporters are deprecated, see https://opentelemetry.io/blog/2025/deprecating-zipkin-exporters", ""},
+		{"github.com/GoogleCloudPlatform/opentelemetry-operations-go/detectors/gcp", "Use go.opentelemetry.io/contrib/detectors/gcp instead.", "go.opentelemetry.io/contrib/detectors/gcp"},
 	}
 	for _, tt := range tests {
 		if got := successor(tt.self, tt.msg); got != tt.want {
@@ -331,6 +336,25 @@ func TestCmpGo(t *testing.T) {
 	for _, tt := range tests {
 		if got := cmpGo(tt.a, tt.b); got != tt.want {
 			t.Errorf("cmpGo(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestLikelyIntended names the module of the repository a guard's path
+// most likely misspells, and nothing when no module is close.
+func TestLikelyIntended(t *testing.T) {
+	ws := &workspace.Workspace{}
+	for _, p := range []string{"go.etcd.io/etcd/v3", "go.etcd.io/etcd/api/v3", "go.etcd.io/etcd/tests/v3", "github.com/acme/widget"} {
+		ws.Modules = append(ws.Modules, &workspace.Module{Path: p})
+	}
+	for _, tt := range []struct{ guard, want string }{
+		{"go.etcd.io/tests/v3", "go.etcd.io/etcd/tests/v3"},
+		{"github.com/acme/wdiget", "github.com/acme/widget"},
+		{"go.etcd.io/etcd/pkg/v3", ""},
+		{"example.com/unrelated", ""},
+	} {
+		if got := likelyIntended(ws, tt.guard); got != tt.want {
+			t.Errorf("likelyIntended(%q) = %q, want %q", tt.guard, got, tt.want)
 		}
 	}
 }
