@@ -98,11 +98,12 @@ type Graph struct {
 	// modules' paths.
 	Ambiguous map[string][]string
 
-	pkgs     *pkgGraph
-	byPath   map[string]*Module
-	chains   map[string][]string
-	modcache *string
-	other    map[string][]Requirement // requirements of unselected versions
+	pkgs       *pkgGraph
+	byPath     map[string]*Module
+	chains     map[string][]string
+	chainsOnce sync.Once
+	modcache   *string
+	other      map[string][]Requirement // requirements of unselected versions
 }
 
 // Requirement is one require line of a go.mod.
@@ -165,22 +166,25 @@ func (g *Graph) Deps() []*Module {
 
 // Chain returns the dependency path that brings path into the module's
 // build, the main module first and path last, as `go mod why -m` gives
-// it: for a module whose packages are linked, the modules along the
-// shortest import stack from the main module's packages and tests to a
-// package of path (see Why). For a module that is only in the module
-// graph, it is the cheapest requirement path through selected versions
-// where they lead there (an unselected version on the way is written
-// path@version). It returns nil when path is not reachable (or is the
-// main module itself).
+// it: for a module a package of which is reached from the main module's
+// packages and tests (linked, or imported by a dependency's test), the
+// modules along the shortest import stack to it (see Why). For a module
+// that is only in the module graph, it is the cheapest requirement path
+// through selected versions where they lead there (an unselected version
+// on the way is written path@version). It returns nil when path is not
+// reachable (or is the main module itself). Chain is safe for concurrent
+// use.
 func (g *Graph) Chain(path string) []string {
 	if g.pkgs != nil {
 		if s := g.pkgs.why(path); s != nil {
 			return g.pkgs.moduleChain(s)
 		}
 	}
-	if g.chains == nil {
-		g.chains = g.bfs()
-	}
+	g.chainsOnce.Do(func() {
+		if g.chains == nil {
+			g.chains = g.bfs()
+		}
+	})
 	return g.chains[path]
 }
 

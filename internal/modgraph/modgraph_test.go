@@ -3,6 +3,7 @@ package modgraph
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -238,4 +239,22 @@ func TestScanAllTags(t *testing.T) {
 	if diff := cmp.Diff([]string{"example.com/assert", "example.com/check"}, tests); diff != "" {
 		t.Errorf("test imports (-want +got):\n%s", diff)
 	}
+}
+
+// TestChainConcurrent calls Chain from several goroutines on a graph built
+// with New (whose chains are computed on first use): run with -race.
+func TestChainConcurrent(t *testing.T) {
+	mods := []*Module{{Path: "example.com/app", Main: true}, {Path: "example.com/a", Version: "v1.0.0"}}
+	g := New("/x", mods, map[string][]Requirement{"example.com/app": {{Path: "example.com/a", Version: "v1.0.0"}}}, nil)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c := g.Chain("example.com/a"); len(c) != 2 {
+				t.Errorf("chain = %v", c)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -74,6 +74,7 @@ func (g *Graph) SetPackages(pkgs []Package) {
 	}
 	sort.Slice(pg.roots, func(i, j int) bool { return walkLess(pg.roots[i], pg.roots[j]) })
 	pg.walk()
+	pg.pickBest()
 	g.pkgs = pg
 }
 
@@ -218,24 +219,27 @@ func (pg *pkgGraph) addImporter(from, imp string) {
 // nearest to the main module's packages, ties broken by the package path,
 // as `go mod why -m` chooses it; nil when no package of path is reached.
 func (pg *pkgGraph) why(path string) []string {
-	if pg.best == nil {
-		pg.best = map[string]string{}
-		for ip, s := range pg.stack {
-			m := pg.pkgs[ip].Module
-			if m == "" {
-				continue
-			}
-			b, ok := pg.best[m]
-			if !ok || len(s) < len(pg.stack[b]) || len(s) == len(pg.stack[b]) && ip < b {
-				pg.best[m] = ip
-			}
-		}
-	}
 	b, ok := pg.best[path]
 	if !ok {
 		return nil
 	}
 	return pg.stack[b]
+}
+
+// pickBest records, per module, its package nearest the roots (computed
+// once, so that Chain is safe for concurrent use).
+func (pg *pkgGraph) pickBest() {
+	pg.best = map[string]string{}
+	for ip, s := range pg.stack {
+		m := pg.pkgs[ip].Module
+		if m == "" {
+			continue
+		}
+		b, ok := pg.best[m]
+		if !ok || len(s) < len(pg.stack[b]) || len(s) == len(pg.stack[b]) && ip < b {
+			pg.best[m] = ip
+		}
+	}
 }
 
 // moduleChain maps an import stack to the modules it passes through, the
