@@ -184,3 +184,32 @@ func moduleOfPackage(g *modgraph.Graph, ip string) string {
 	}
 	return best
 }
+
+// TestOnlineWhy compares Chain with `go mod why -m` for every linked
+// module of every module of the repositories named in MODHYGIENE_WHY_DIRS
+// (a list of directories, separated like PATH), such as checkouts of
+// kratos or opentelemetry-go-contrib (MODHYGIENE_ONLINE=1).
+func TestOnlineWhy(t *testing.T) {
+	dirs := os.Getenv("MODHYGIENE_WHY_DIRS")
+	if os.Getenv("MODHYGIENE_ONLINE") == "" || dirs == "" {
+		t.Skip("set MODHYGIENE_ONLINE=1 and MODHYGIENE_WHY_DIRS to compare chains with go mod why -m on real repositories")
+	}
+	ctx := context.Background()
+	r := &gocmd.Runner{Env: append(os.Environ(), "GOWORK=off", "GOTELEMETRY=off", "GOFLAGS=-mod=readonly")}
+	for _, dir := range filepath.SplitList(dirs) {
+		ws, err := workspace.Discover(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		graphs, _ := modgraph.LoadAll(ctx, r, moduleDirsOf(ws), modgraph.Options{Env: []string{"GOWORK=off"}, Concurrency: 2})
+		compareWhy(ctx, t, r, graphs, ws)
+	}
+}
+
+func moduleDirsOf(ws *workspace.Workspace) []string {
+	var dirs []string
+	for _, m := range ws.Modules {
+		dirs = append(dirs, m.Dir)
+	}
+	return dirs
+}

@@ -151,6 +151,19 @@ func TestWhy(t *testing.T) {
 	if diff := cmp.Diff([]string{"example.com/app", "example.com/grpc", "example.com/graphonly"}, g.Chain("example.com/graphonly")); diff != "" {
 		t.Errorf("chain graphonly (-want +got):\n%s", diff)
 	}
+	// A package below testdata is no root: only the test that imports it
+	// reaches it (kratos's contrib/middleware/validate).
+	g2 := New("/x", mods, reqs, nil)
+	g2.SetPackages([]Package{
+		{ImportPath: "example.com/app", Module: "example.com/app", Imports: []string{"example.com/grpc"}, TestImports: []string{"example.com/app/internal/testdata"}},
+		{ImportPath: "example.com/app/internal/testdata", Module: "example.com/app", Imports: []string{"example.com/old/proto"}},
+		{ImportPath: "example.com/grpc", Module: "example.com/grpc", Imports: []string{"example.com/old/jsonpb"}},
+		{ImportPath: "example.com/old/jsonpb", Module: "example.com/old"},
+		{ImportPath: "example.com/old/proto", Module: "example.com/old"},
+	})
+	if diff := cmp.Diff([]string{"example.com/app", "example.com/grpc", "example.com/old/jsonpb"}, g2.Why("example.com/old")); diff != "" {
+		t.Errorf("why old with a testdata package (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]string{"example.com/grpc", "example.com/gw"}, g.Importers("example.com/old")); diff != "" {
 		t.Errorf("importers (-want +got):\n%s", diff)
 	}

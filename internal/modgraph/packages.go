@@ -56,7 +56,7 @@ func (g *Graph) SetPackages(pkgs []Package) {
 		if p.Module != "" {
 			g.Linked[p.Module] = true
 		}
-		if p.Module == g.Main {
+		if p.Module == g.Main && matchedByAll(g.Main, p.ImportPath) {
 			pg.roots = append(pg.roots, p.ImportPath)
 		}
 	}
@@ -88,6 +88,19 @@ func (g *Graph) moduleOf(ip string) string {
 		}
 	}
 	return best
+}
+
+// matchedByAll reports whether the go command's "all" (and ./...) matches
+// the main module's package ip: not below a directory named testdata or
+// starting with "." or "_", which only an import reaches.
+func matchedByAll(main, ip string) bool {
+	rel := strings.TrimPrefix(strings.TrimPrefix(ip, main), "/")
+	for _, e := range strings.Split(rel, "/") {
+		if e == "testdata" || strings.HasPrefix(e, ".") || strings.HasPrefix(e, "_") {
+			return false
+		}
+	}
+	return true
 }
 
 // walkLess orders import paths as a directory walk visits them: element by
