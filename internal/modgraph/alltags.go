@@ -33,20 +33,24 @@ func withAllTags(pkgs []Package, dirs map[string]string, immutable func(module s
 		if dir == "" || p.Module == "" {
 			continue
 		}
-		if v, ok := allTagsCache.Load(dir); ok {
-			im := v.([2][]string)
-			p.Imports, p.TestImports = im[0], im[1]
-			continue
-		}
-		imports, tests, ok := scanAllTags(dir)
-		if !ok {
-			continue
-		}
-		p.Imports, p.TestImports = imports, tests
-		if immutable(p.Module) {
-			allTagsCache.Store(dir, [2][]string{imports, tests})
+		if imports, tests, ok := scanCached(dir, immutable(p.Module)); ok {
+			p.Imports, p.TestImports = imports, tests
 		}
 	}
+}
+
+// scanCached is scanAllTags, remembered for directories whose contents
+// cannot change while the process runs (immutable: in the module cache).
+func scanCached(dir string, immutable bool) (imports, tests []string, ok bool) {
+	if v, ok := allTagsCache.Load(dir); ok {
+		im := v.([2][]string)
+		return im[0], im[1], true
+	}
+	imports, tests, ok = scanAllTags(dir)
+	if ok && immutable {
+		allTagsCache.Store(dir, [2][]string{imports, tests})
+	}
+	return imports, tests, ok
 }
 
 // scanAllTags returns the sorted imports of the non-test and of the test

@@ -271,3 +271,36 @@ func TestChainConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestWhyThroughUnlisted follows a package that only a dependency's test
+// imports (so the package listing does not hold it) into its imports, read
+// from its directory in the module cache, as go mod why does (in
+// opentelemetry-go-contrib, k8s.io/client-go/rest's test imports
+// client-go/util/testing, which imports kube-openapi).
+func TestWhyThroughUnlisted(t *testing.T) {
+	cache := t.TempDir()
+	dl := filepath.Join(cache, "cache", "download", "example.com", "testonly", "@v")
+	must(t, os.MkdirAll(dl, 0o755))
+	must(t, os.WriteFile(filepath.Join(dl, "v1.0.0.mod"), []byte("module example.com/testonly\n"), 0o644))
+	src := filepath.Join(cache, "example.com", "testonly@v1.0.0", "check")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.WriteFile(filepath.Join(src, "check.go"), []byte("package check\n\nimport \"example.com/deep/pkg\"\n"), 0o644))
+	mods := []*Module{
+		{Path: "example.com/app", Main: true},
+		{Path: "example.com/dep", Version: "v1.0.0"},
+		{Path: "example.com/testonly", Version: "v1.0.0", GoMod: filepath.Join(dl, "v1.0.0.mod")},
+		{Path: "example.com/deep", Version: "v1.0.0"},
+	}
+	g := New("/x", mods, nil, nil)
+	g.SetPackages([]Package{
+		{ImportPath: "example.com/app", Module: "example.com/app", Imports: []string{"example.com/dep"}},
+		{ImportPath: "example.com/dep", Module: "example.com/dep", TestImports: []string{"example.com/testonly/check"}},
+	})
+	want := []string{"example.com/app", "example.com/dep", "example.com/dep.test", "example.com/testonly/check", "example.com/deep/pkg"}
+	if diff := cmp.Diff(want, g.Why("example.com/deep")); diff != "" {
+		t.Errorf("why deep (-want +got):\n%s", diff)
+	}
+	if g.IsLinked("example.com/deep") || g.IsLinked("example.com/testonly") {
+		t.Error("a module only a dependency's test reaches is linked")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -60,22 +61,43 @@ func (g *Graph) SetPackages(pkgs []Package) {
 			pg.roots = append(pg.roots, p.ImportPath)
 		}
 	}
-	// A dependency's test, or a file for another platform, may import a
-	// package that nothing else links, so the listing does not hold it: it
-	// belongs to the module of the build list with the longest path that
-	// is a prefix of it, as the go command resolves it; its own imports
-	// are unknown.
-	for i := range pkgs {
-		for _, imp := range append(append([]string(nil), pkgs[i].Imports...), pkgs[i].TestImports...) {
-			if pg.pkgs[imp] == nil {
-				pg.pkgs[imp] = &Package{ImportPath: imp, Module: g.moduleOf(imp)}
-			}
-		}
-	}
+	g.addUnlisted(pg)
 	sort.Slice(pg.roots, func(i, j int) bool { return walkLess(pg.roots[i], pg.roots[j]) })
 	pg.walk()
 	pg.pickBest()
 	g.pkgs = pg
+}
+
+// addUnlisted adds the packages that a dependency's test, or a file for
+// another platform, imports and that nothing else links, so the listing
+// does not hold them. Each belongs to the module of the build list with
+// the longest path that is a prefix of it, as the go command resolves it;
+// its imports are read from its directory in that module's source (the
+// module cache, or a local replacement) when it is there, else unknown.
+func (g *Graph) addUnlisted(pg *pkgGraph) {
+	var queue []string
+	for _, p := range pg.pkgs {
+		queue = append(queue, p.Imports...)
+		queue = append(queue, p.TestImports...)
+	}
+	for len(queue) > 0 {
+		imp := queue[0]
+		queue = queue[1:]
+		if pg.pkgs[imp] != nil {
+			continue
+		}
+		p := &Package{ImportPath: imp, Module: g.moduleOf(imp)}
+		pg.pkgs[imp] = p
+		if m := g.Selected(p.Module); m != nil && !m.Main {
+			if root := g.SourceDir(m); root != "" {
+				dir := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(imp, p.Module), "/")))
+				if im, tm, ok := scanCached(dir, m.Replace == nil); ok {
+					p.Imports, p.TestImports = im, tm
+					queue = append(append(queue, im...), tm...)
+				}
+			}
+		}
+	}
 }
 
 // moduleOf returns the module of the build list whose path is the longest
