@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"go/build/constraint"
-	"go/parser"
+	"go/scanner"
 	"go/token"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -61,31 +62,128 @@ func scanAllTags(dir string) (imports, tests []string, ok bool) {
 		return nil, nil, false
 	}
 	im, tm := map[string]bool{}, map[string]bool{}
-	fset := token.NewFileSet()
+	buf := make([]byte, headSize)
 	for _, e := range entries {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") || strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil || !anyTagBuilds(data) {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, data, parser.ImportsOnly)
-		if err != nil {
+		list, ok := fileImports(filepath.Join(dir, name), buf)
+		if !ok {
 			continue
 		}
 		m := im
 		if strings.HasSuffix(name, "_test.go") {
 			m = tm
 		}
-		for _, s := range f.Imports {
-			if q, err := strconv.Unquote(s.Path.Value); err == nil && q != "C" {
+		for _, q := range list {
+			if q != "C" {
 				m[q] = true
 			}
 		}
 	}
 	return sortedSet(im), sortedSet(tm), true
+}
+
+// headSize is how much of a file fileImports reads first: the build
+// constraints and imports come before any declaration, and generated
+// files run to megabytes.
+const headSize = 16 << 10
+
+// fileImports returns the import paths of the Go file at path when its
+// build constraint can hold under some tags; ok is false otherwise or when
+// it cannot be read or its imports cannot be parsed.
+func fileImports(path string, buf []byte) (list []string, ok bool) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	n, err := io.ReadFull(fh, buf)
+	fh.Close()
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, false
+	}
+	data := buf[:n]
+	if !anyTagBuilds(data) {
+		return nil, false
+	}
+	list, complete, eof := scanImports(data)
+	if n < len(buf) || complete && !eof {
+		return list, complete
+	}
+	// The head ends before the imports do: read the whole file.
+	if data, err = os.ReadFile(path); err != nil {
+		return nil, false
+	}
+	list, complete, _ = scanImports(data)
+	return list, complete
+}
+
+// scanImports reads the package clause and the import declarations of Go
+// source with go/scanner, without building a syntax tree. complete is set
+// when a declaration other than an import, or the end of src (eof), was
+// reached after well-formed imports.
+func scanImports(src []byte) (list []string, complete, eof bool) {
+	var sc scanner.Scanner
+	fset := token.NewFileSet()
+	sc.Init(fset.AddFile("", -1, len(src)), src, nil, 0)
+	next := func() (token.Token, string) {
+		_, tok, lit := sc.Scan()
+		return tok, lit
+	}
+	if tok, _ := next(); tok != token.PACKAGE {
+		return nil, false, false
+	}
+	if tok, _ := next(); tok != token.IDENT {
+		return nil, false, false
+	}
+	for {
+		tok, _ := next()
+		switch tok {
+		case token.SEMICOLON:
+			continue
+		case token.IMPORT:
+		case token.EOF:
+			return list, true, true
+		default:
+			return list, tok != token.ILLEGAL, false
+		}
+		tok, lit := next()
+		if tok != token.LPAREN {
+			p, ok := importSpec(next, tok, lit)
+			if !ok {
+				return list, false, false
+			}
+			list = append(list, p)
+			continue
+		}
+		for {
+			tok, lit := next()
+			if tok == token.SEMICOLON {
+				continue
+			}
+			if tok == token.RPAREN {
+				break
+			}
+			p, ok := importSpec(next, tok, lit)
+			if !ok {
+				return list, false, false
+			}
+			list = append(list, p)
+		}
+	}
+}
+
+// importSpec reads one import spec ([name] "path") starting at tok.
+func importSpec(next func() (token.Token, string), tok token.Token, lit string) (string, bool) {
+	if tok == token.IDENT || tok == token.PERIOD {
+		tok, lit = next()
+	}
+	if tok != token.STRING {
+		return "", false
+	}
+	p, err := strconv.Unquote(lit)
+	return p, err == nil
 }
 
 func sortedSet(m map[string]bool) []string {

@@ -3,6 +3,7 @@ package modgraph
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -238,6 +239,12 @@ func TestScanAllTags(t *testing.T) {
 		"a_plus_b.go":  "// +build linux\n// +build arm64\n\npackage p\n\nimport \"example.com/linuxarm\"\n",
 		"ignorenot.go": "//go:build !ignore\n\npackage p\n\nimport \"example.com/notignored\"\n",
 	}
+	// Generated files run to megabytes: the imports come first.
+	files["big.go"] = "package p\n\nimport \"example.com/big\"\n\nvar x = 1\n\n// " + strings.Repeat("x", 40000) + "\n"
+	// Imports on both sides of the end of what is read first.
+	files["straddle.go"] = "package p\n\n// " + strings.Repeat("z", headSize-60) + "\nimport \"example.com/before\"\n\nimport \"example.com/after\"\n"
+	// A header longer than what is read first.
+	files["longhead.go"] = "// " + strings.Repeat("y", 20000) + "\n\npackage p\n\nimport \"example.com/late\"\n"
 	for name, body := range files {
 		must(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
 	}
@@ -245,7 +252,7 @@ func TestScanAllTags(t *testing.T) {
 	if !ok {
 		t.Fatal("scanAllTags: not ok")
 	}
-	want := []string{"example.com/a", "example.com/byname", "example.com/cgo", "example.com/linuxarm", "example.com/notignored", "example.com/other", "example.com/windows"}
+	want := []string{"example.com/a", "example.com/after", "example.com/before", "example.com/big", "example.com/byname", "example.com/cgo", "example.com/late", "example.com/linuxarm", "example.com/notignored", "example.com/other", "example.com/windows"}
 	if diff := cmp.Diff(want, imports); diff != "" {
 		t.Errorf("imports (-want +got):\n%s", diff)
 	}
