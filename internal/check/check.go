@@ -3,7 +3,6 @@ package check
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -55,6 +54,11 @@ type Input struct {
 	Graphs   []*modgraph.Graph
 	Twins    []Twin
 	Families []Family
+	// Lookups holds the module proxy's answers to the queries the rules
+	// ask to verify a fix (Wants), keyed by query (path@version); nil
+	// when they were not looked up. Without an answer a rule falls back
+	// to what it can tell from the graphs alone.
+	Lookups map[string]*modgraph.Module
 }
 
 // Run loads the module graph of every module of ws with r and applies the
@@ -104,61 +108,139 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 	if len(res.Failed) == len(ws.Modules) {
 		return res, res.Failed[0].Err
 	}
-	for i, g := range graphs {
-		if g == nil {
-			continue
+	res.Notices = notices(ws, graphs, opt.Offline)
+	in := &Input{Workspace: ws, Graphs: graphs, Twins: opt.Twins, Families: opt.Families}
+	if n := lookUp(ctx, r, in); n != "" {
+		res.Notices = append(res.Notices, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Findings = Analyze(in)
+	return res, nil
+}
+
+// lookUp resolves the queries the rules want answered (Wants) with one go
+// command and records the answers in in.Lookups. It returns a notice when
+// the go command failed: the rules then fall back to what the graphs tell.
+func lookUp(ctx context.Context, r *gocmd.Runner, in *Input) string {
+	wants := Wants(in)
+	if len(wants) == 0 {
+		return ""
+	}
+	dir := in.Workspace.Root
+	for i, g := range in.Graphs {
+		if g != nil {
+			dir = in.Workspace.Modules[i].Dir
+			break
 		}
-		if g.PackagesErr != nil {
-			res.Notices = append(res.Notices, fmt.Sprintf("%s: not every package could be listed, so linked modules may be missing and some findings may be warnings instead of errors (run 'modhygiene tidy'): %s",
+	}
+	ls, err := modgraph.Query(ctx, r, dir, []string{"GOWORK=off"}, wants)
+	if err != nil {
+		return fmt.Sprintf("fix commands not verified against the module proxy (%d lookups failed): %s", len(wants), firstLine(err.Error()))
+	}
+	in.Lookups = ls
+	return ""
+}
+
+// notices are the messages about rules that were skipped or may be
+// incomplete for some modules.
+func notices(ws *workspace.Workspace, graphs []*modgraph.Graph, offline bool) []string {
+	var ns []string
+	for i, g := range graphs {
+		if g != nil && g.PackagesErr != nil {
+			ns = append(ns, fmt.Sprintf("%s: not every package could be listed, so linked modules may be missing and some findings may be info instead of warnings (run 'modhygiene tidy'): %s",
 				ws.Modules[i].GoModFile(), firstLine(g.PackagesErr.Error())))
 		}
 	}
-	if opt.Offline {
-		res.Notices = append(res.Notices, "MH006 deprecated and MH007 retracted skipped: --offline")
-	} else {
-		for i, g := range graphs {
-			if g == nil || g.OnlineErr == nil {
-				continue
-			}
-			deps := len(g.Deps())
-			if !g.Online || g.OnlineFailed >= deps {
-				res.Notices = append(res.Notices, fmt.Sprintf("MH006 deprecated and MH007 retracted skipped for %s: the module proxy could not be reached: %v",
-					ws.Modules[i].GoModFile(), firstLine(g.OnlineErr.Error())))
-			} else {
-				res.Notices = append(res.Notices, fmt.Sprintf("MH006 deprecated and MH007 retracted incomplete for %s: %d of %d modules could not be looked up in the module proxy: %v",
-					ws.Modules[i].GoModFile(), g.OnlineFailed, deps, firstLine(g.OnlineErr.Error())))
-			}
+	if offline {
+		return append(ns, "MH006 deprecated and MH007 retracted skipped: --offline")
+	}
+	for i, g := range graphs {
+		if g == nil || g.OnlineErr == nil {
+			continue
+		}
+		deps := len(g.Deps())
+		if !g.Online || g.OnlineFailed >= deps {
+			ns = append(ns, fmt.Sprintf("MH006 deprecated and MH007 retracted skipped for %s: the module proxy could not be reached: %v",
+				ws.Modules[i].GoModFile(), firstLine(g.OnlineErr.Error())))
+		} else {
+			ns = append(ns, fmt.Sprintf("MH006 deprecated and MH007 retracted incomplete for %s: %d of %d modules could not be looked up in the module proxy: %v",
+				ws.Modules[i].GoModFile(), g.OnlineFailed, deps, firstLine(g.OnlineErr.Error())))
 		}
 	}
-	res.Findings = Analyze(&Input{Workspace: ws, Graphs: graphs, Twins: opt.Twins, Families: opt.Families})
-	return res, nil
+	return ns
 }
 
 // Analyze applies every rule to in and returns the findings, normalized
 // and in finding.Sort order.
 func Analyze(in *Input) []finding.Finding {
-	twins := append(append([]Twin(nil), KnownTwins...), in.Twins...)
-	families := append(append([]Family(nil), in.Families...), KnownFamilies...)
+	fs, _ := analyze(in)
+	return fs
+}
+
+// Wants returns the module queries (path@version) that would let the
+// rules verify their fixes on in: the newest release of a dependency that
+// should stop bringing a module in, the release a pseudo-version
+// precedes, a sibling module's version. Run resolves them with
+// modgraph.Query and analyzes again with Input.Lookups set.
+func Wants(in *Input) []string {
+	_, wants := analyze(in)
+	return wants
+}
+
+// analysis is the state shared by the rules during one Analyze: the input
+// and the queries the rules wanted answered.
+type analysis struct {
+	in    *Input
+	wants map[string]bool
+	// twins and families are the tables with the configuration's entries.
+	twins    []Twin
+	families []Family
+	// stale records the stale siblings (MH011) found, for drift to fold.
+	stale map[staleKey]bool
+}
+
+func analyze(in *Input) ([]finding.Finding, []string) {
+	an := &analysis{in: in, wants: map[string]bool{}, stale: map[staleKey]bool{},
+		twins:    append(append([]Twin(nil), KnownTwins...), in.Twins...),
+		families: append(append([]Family(nil), in.Families...), KnownFamilies...)}
 	var fs []finding.Finding
 	for i, m := range in.Workspace.Modules {
 		if i >= len(in.Graphs) || in.Graphs[i] == nil {
 			continue
 		}
-		c := &modCtx{ws: in.Workspace, mod: m, g: in.Graphs[i]}
+		c := &modCtx{ws: in.Workspace, mod: m, g: in.Graphs[i], an: an}
 		fs = append(fs, dupMajor(c)...)
-		fs = append(fs, renamedTwins(c, twins)...)
-		fs = append(fs, familySkew(c, families)...)
+		fs = append(fs, renamedTwins(c, an.twins)...)
+		fs = append(fs, familySkew(c, an.families)...)
 		fs = append(fs, deprecated(c)...)
 		fs = append(fs, retracted(c)...)
 		fs = append(fs, directives(c, in)...)
 	}
-	fs = append(fs, drift(in)...)
-	fs = append(fs, toolchainLines(in.Workspace)...)
+	fs = append(fs, staleSiblings(an)...)
+	fs = append(fs, drift(an)...)
+	fs = append(fs, goLines(in.Workspace)...)
+	fs = foldInfos(fs)
 	for i := range fs {
 		fs[i].Normalize()
 	}
 	finding.Sort(fs)
-	return fs
+	return fs, sortedKeys(an.wants)
+}
+
+// lookup returns the module proxy's answer to path@version when it was
+// looked up. Otherwise, when the module's graph was loaded online, it
+// records the query for Run to resolve and reports ok false.
+func (c *modCtx) lookup(path, version string) (m *modgraph.Module, ok bool) {
+	q := path + "@" + version
+	if m, ok := c.an.in.Lookups[q]; ok {
+		return m, true
+	}
+	if c.g.Online {
+		c.an.wants[q] = true
+	}
+	return nil, false
 }
 
 // modCtx is one module of the repository with its graph.
@@ -166,6 +248,7 @@ type modCtx struct {
 	ws  *workspace.Workspace
 	mod *workspace.Module
 	g   *modgraph.Graph
+	an  *analysis
 }
 
 // newFinding returns a finding about dependency dep of c's module: the
@@ -183,15 +266,16 @@ func (c *modCtx) newFinding(rule string, sev finding.Severity, dep, msg string) 
 	}
 }
 
-// cmd returns command prefixed with a cd into the module's directory
-// (relative to the repository root) when it is not the root.
-func (c *modCtx) cmd(command string) string { return inDir(c.mod.Rel, command) }
+// cmd returns the command line args (each quoted with finding.Quote),
+// run in the module's directory.
+func (c *modCtx) cmd(args ...string) string {
+	return finding.InDir(c.mod.Rel, finding.Command(args...))
+}
 
-func inDir(rel, command string) string {
-	if rel == "." || rel == "" {
-		return command
-	}
-	return "cd " + shellQuote(filepath.ToSlash(rel)) + " && " + command
+// goGetTidy returns "go get MOD@V... && go mod tidy" run in the module's
+// directory.
+func (c *modCtx) goGetTidy(targets ...string) string {
+	return finding.InDir(c.mod.Rel, finding.Command(append([]string{"go", "get"}, targets...)...)+" && go mod tidy")
 }
 
 // direct reports whether the module's go.mod requires path without an
@@ -220,21 +304,6 @@ func (c *modCtx) bringer(path string) string {
 	return p
 }
 
-// upgradeFix is the command that upgrades the direct dependency bringing
-// path in, hoping its newer release no longer does.
-func (c *modCtx) upgradeFix(path string) string {
-	if b := c.bringer(path); b != "" {
-		return c.cmd("go get " + b + "@latest && go mod tidy")
-	}
-	return c.cmd("go get " + path + "@latest && go mod tidy")
-}
-
-// rewriteFix is the command that moves the module's own imports of old to
-// new and tidies.
-func (c *modCtx) rewriteFix(old, new string) string {
-	return c.cmd(fmt.Sprintf("grep -rlF --include='*.go' '\"%s' . | xargs sed -i 's#\"%s#\"%s#' && go mod tidy", old, old, new))
-}
-
 // reverseChain renders a chain as "dep <- bringer <- ... <- main".
 func reverseChain(ch []string) string {
 	out := make([]string, 0, len(ch))
@@ -244,28 +313,9 @@ func reverseChain(ch []string) string {
 	return strings.Join(out, " <- ")
 }
 
-func versionOf(m *modgraph.Module) string {
-	if m.Replace != nil {
-		if m.Replace.Version != "" {
-			return m.Replace.Version
-		}
-		return m.Version
-	}
-	return m.Version
-}
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./@+=:,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -15,9 +15,18 @@ import (
 
 // dupMajor implements MH002 duplicate-major: one module at several major
 // versions in a build list (x, x/v2, x/v3; gopkg.in/x.v2 and .v3;
-// x v2.0.0+incompatible beside x/v3). Each older major gets a finding: an
-// error when it and another major are both linked into the module's
-// packages or tests, a warning when one of them is only in the module graph.
+// x v2.0.0+incompatible beside x/v3). Each older major gets a finding.
+// Two majors are two APIs that Go builds side by side, so nothing breaks:
+//
+//   - warning when it and a newer major are both linked into the module's
+//     packages or tests. The fix upgrades the dependencies that import the
+//     old major to releases that no longer require it. When the module
+//     imports the old major itself the move is a code change across APIs
+//     (etcd's client/v2 beside client/v3), and no command is printed;
+//   - info when one of them is only in the module graph (nothing of it is
+//     compiled in), or when no upgrade drops it (the newest release of the
+//     dependency still requires it, or it comes in through a module of the
+//     repository, where it is reported).
 func dupMajor(c *modCtx) []finding.Finding {
 	groups := map[string][]*modgraph.Module{}
 	for _, m := range c.g.Deps() {
@@ -38,7 +47,6 @@ func dupMajor(c *modCtx) []finding.Finding {
 			}
 			return ms[i].Path < ms[j].Path
 		})
-		newest := ms[len(ms)-1]
 		var detail strings.Builder
 		for _, m := range ms {
 			state := "only in the module graph"
@@ -48,24 +56,37 @@ func dupMajor(c *modCtx) []finding.Finding {
 			fmt.Fprintf(&detail, "%s (%s)\n", depLine(c, m), state)
 		}
 		for _, old := range ms[:len(ms)-1] {
-			sev, how := finding.Warning, "only one of them is linked into the build; the other is only in the module graph"
-			if c.g.IsLinked(old.Path) && anyLinked(c, ms, old) {
-				sev, how = finding.Error, "both are linked into the build"
-			} else if !c.g.IsLinked(old.Path) {
-				how = old.Path + " is only in the module graph, no package of it is linked"
-			}
-			f := c.newFinding("MH002", sev, old.Path, fmt.Sprintf("%s %s and %s %s are two major versions of one module; %s",
-				old.Path, old.Version, newest.Path, newest.Version, how))
+			f := dupMajorFinding(c, old, ms[len(ms)-1], anyLinked(c, ms, old))
 			f.Detail = detail.String()
-			if c.direct(old.Path) || c.bringer(old.Path) == "" {
-				f.Fix = c.rewriteFix(old.Path, newest.Path)
-			} else {
-				f.Fix = c.upgradeFix(old.Path)
-			}
 			fs = append(fs, f)
 		}
 	}
 	return fs
+}
+
+func dupMajorFinding(c *modCtx, old, newest *modgraph.Module, otherLinked bool) finding.Finding {
+	head := fmt.Sprintf("%s %s and %s %s are two major versions of one module", old.Path, old.Version, newest.Path, newest.Version)
+	if !c.g.IsLinked(old.Path) || !otherLinked {
+		f := c.newFinding("MH002", finding.Info, old.Path, head+"; only one of them is linked into the build, the other is only in the module graph: nothing to do")
+		if !c.g.IsLinked(old.Path) {
+			f.Message = head + "; " + old.Path + " is only in the module graph, no package of it is linked: nothing to do"
+		}
+		return f
+	}
+	p := c.planDrop(old.Path)
+	sev, how := finding.Warning, "both are linked into the build"
+	switch {
+	case p.own:
+		how += "; the module imports " + old.Path + " itself, and moving to another major is a change of code (no command)"
+	case p.sibling != "":
+		sev, how = finding.Info, how+fmt.Sprintf(" through %s, a module of this repository: it is reported there", p.sibling)
+	case len(p.targets) == 0:
+		sev, how = finding.Info, how+"; nothing to do here: "+p.blocker
+	}
+	f := c.newFinding("MH002", sev, old.Path, head+"; "+how)
+	f.Line = p.line(c, old.Path)
+	f.Fix = p.fix(c)
+	return f
 }
 
 func anyLinked(c *modCtx, ms []*modgraph.Module, except *modgraph.Module) bool {

@@ -2,9 +2,6 @@ package check
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,12 +29,17 @@ import (
 //     version numbers are a coincidence, not a family;
 //   - shared packages: a module that still contains the packages of a
 //     nested module split out of it (google.golang.org/genproto before the
-//     googleapis/api split), which makes imports of those packages
-//     ambiguous. This is found from the module cache before the go command
-//     trips over it.
+//     googleapis/api split), reported only when the go command itself
+//     finds an imported package in both ("ambiguous import"): graph pruning
+//     usually keeps the old root module's packages out of the build.
 //
-// The finding is about the member that is behind; its fix upgrades it to
-// the family's version.
+// A skew is about the member that is behind; its fix upgrades it to the
+// version of the member ahead (never a downgrade). It is an error when
+// both are linked and major.minor differ (the member behind is compiled
+// against an API it was not released with), a warning when both are
+// linked and only the patch level differs, and info when one of them is
+// only in the module graph: go mod tidy would undo an upgrade of a module
+// nothing imports, so there is nothing to do.
 func familySkew(c *modCtx, families []Family) []finding.Finding {
 	var fs []finding.Finding
 	fs = append(fs, tableSkew(c, families)...)
@@ -87,31 +89,58 @@ func tableSkew(c *modCtx, families []Family) []finding.Finding {
 				continue
 			}
 			want := target(fam.Match, m.Version, lead.Version)
-			if !c.canReach(m, want) {
+			if semver.Compare(want, m.Version) <= 0 || !c.canReach(m, want) {
 				continue
 			}
-			f := c.newFinding("MH004", c.skewSeverity(fam.Match, m, lead), m.Path,
-				fmt.Sprintf("%s %s is behind %s %s: the %s modules are released together and must match (%s)",
-					m.Path, m.Version, lead.Path, lead.Version, fam.Name, matchDoc(fam.Match)))
+			f := c.skewFinding(fam.Match, m, lead, want,
+				fmt.Sprintf("the %s modules are released together and must match (%s)", fam.Name, matchDoc(fam.Match)))
 			f.Detail = familyDetail(c, members)
-			f.Fix = c.cmd(fmt.Sprintf("go get %s@%s", m.Path, want))
 			fs = append(fs, f)
 		}
 	}
 	return fs
 }
 
-// lockstepSkew infers families from the requirements of selected releases.
+// skewFinding is the finding that m is behind lead, with the fix that
+// upgrades m to want when both are linked.
+func (c *modCtx) skewFinding(match Match, m, lead *modgraph.Module, want, why string) finding.Finding {
+	sev := c.skewSeverity(match, m, lead)
+	msg := fmt.Sprintf("%s %s is behind %s %s: %s", m.Path, m.Version, lead.Path, lead.Version, why)
+	if sev == finding.Info {
+		msg += "; " + notBothLinked(c, m, lead)
+	}
+	f := c.newFinding("MH004", sev, m.Path, msg)
+	if sev > finding.Info {
+		f.Fix = c.goGetTidy(m.Path + "@" + want)
+	}
+	return f
+}
+
+func notBothLinked(c *modCtx, a, b *modgraph.Module) string {
+	for _, m := range []*modgraph.Module{a, b} {
+		if !c.g.IsLinked(m.Path) {
+			return m.Path + " is only in the module graph, no package of it is linked: nothing to do"
+		}
+	}
+	return ""
+}
+
+// lockstepSkew infers families from the requirements of selected
+// releases: b's selected release requires a sibling at b's own version,
+// and the sibling is selected at another version of that major. The one
+// behind is reported, whichever it is: with graph pruning the sibling may
+// stay behind the release that requires it (go-openapi/swag v0.28.0
+// requires swag/cmdutils v0.28.0, yet cmdutils v0.27.1 is selected).
 func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
-	var fs []finding.Finding
+	var fs []skew
+	seen := map[string]bool{}
 	for _, b := range c.g.Deps() {
 		if familyOf(families, b.Path) != nil || b.Replace != nil {
 			continue
 		}
-		var ahead *modgraph.Module
 		for _, r := range c.g.Requires[b.Path] {
 			sel := c.g.Selected(r.Path)
-			if sel == nil || sel.Main || r.Version != b.Version || sel.Version == r.Version || familyOf(families, r.Path) != nil {
+			if sel == nil || sel.Main || sel.Replace != nil || r.Version != b.Version || sel.Version == r.Version || familyOf(families, r.Path) != nil {
 				continue
 			}
 			// Lockstep seen at one major version says nothing about the
@@ -120,24 +149,48 @@ func lockstepSkew(c *modCtx, families []Family) []finding.Finding {
 			if semver.Major(sel.Version) != semver.Major(b.Version) || !c.siblings(b, sel, r.Version) {
 				continue
 			}
-			if !c.canReach(b, sel.Version) {
+			behind, ahead := b, sel
+			if semver.Compare(sel.Version, b.Version) < 0 {
+				behind, ahead = sel, b
+			}
+			if seen[behind.Path] || !c.canReach(behind, ahead.Version) {
 				continue
 			}
-			if ahead == nil || semver.Compare(sel.Version, ahead.Version) > 0 {
-				ahead = sel
-			}
+			seen[behind.Path] = true
+			f := c.skewFinding(Exact, behind, ahead, ahead.Version,
+				fmt.Sprintf("%s %s requires %s at its own version, so they are released together", b.Path, b.Version, r.Path))
+			f.Detail = familyDetail(c, []*modgraph.Module{behind, ahead})
+			fs = append(fs, skew{f, ahead.Path})
 		}
-		if ahead == nil {
+	}
+	return foldSkewInfos(fs)
+}
+
+// skew is a finding of lockstepSkew and the module ahead.
+type skew struct {
+	f     finding.Finding
+	ahead string
+}
+
+// foldSkewInfos keeps one info finding per module ahead: the members of a
+// family that are only in the module graph (go-openapi/swag's ten
+// submodules behind swag) make one finding, the others in its detail.
+func foldSkewInfos(fs []skew) []finding.Finding {
+	var out []finding.Finding
+	byAhead := map[string]int{}
+	for _, sk := range fs {
+		if sk.f.Severity != finding.Info {
+			out = append(out, sk.f)
 			continue
 		}
-		f := c.newFinding("MH004", c.skewSeverity(Exact, b, ahead), b.Path,
-			fmt.Sprintf("%s %s is behind %s %s: %s %s requires %s at its own version, so they are released together",
-				b.Path, b.Version, ahead.Path, ahead.Version, b.Path, b.Version, ahead.Path))
-		f.Detail = familyDetail(c, []*modgraph.Module{b, ahead})
-		f.Fix = c.cmd(fmt.Sprintf("go get %s@%s", b.Path, ahead.Version))
-		fs = append(fs, f)
+		if i, ok := byAhead[sk.ahead]; ok {
+			out[i].Detail += "also behind: " + sk.f.Subject + "\n"
+			continue
+		}
+		byAhead[sk.ahead] = len(out)
+		out = append(out, sk.f)
 	}
-	return fs
+	return out
 }
 
 // canReach reports whether m may have a release at version v to align
@@ -208,59 +261,63 @@ func normURL(u string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git"))
 }
 
-// sharedPackages finds a module that still holds packages of a nested
-// module of the same build list: importing such a package fails with
-// "ambiguous import". The older of the two is the one to move: an old root
-// module from before the split (google.golang.org/genproto before
-// googleapis/api) is upgraded; an old nested module that was merged back
-// into its root is dropped by upgrading whatever brings it in. It is an
-// error when the nested module is linked (its other packages are imported,
-// so the shared one is one import away) and a warning otherwise.
+// sharedPackages reports a package that the go command found in two
+// modules of the build list ("ambiguous import"): a root module that still
+// holds the packages of a nested module split out of it. The older of the
+// two is the one to move: an old root module from before the split
+// (google.golang.org/genproto before googleapis/api) is upgraded; an old
+// nested module that was merged back into its root is dropped by
+// upgrading whatever brings it in. It is an error: the build fails.
 func sharedPackages(c *modCtx) []finding.Finding {
 	var fs []finding.Finding
-	deps := c.g.Deps()
-	for _, outer := range deps {
-		var dir string
-		for _, inner := range deps {
-			if !strings.HasPrefix(inner.Path, outer.Path+"/") {
-				continue
-			}
-			if dir == "" {
-				if dir = c.g.SourceDir(outer); dir == "" {
-					break
-				}
-			}
-			pkg := goPackageBelow(dir, inner.Path[len(outer.Path)+1:])
-			if pkg == "" {
-				continue
-			}
-			sev := finding.Warning
-			if c.g.IsLinked(inner.Path) {
-				sev = finding.Error
-			}
-			ip := outer.Path + "/" + pkg
-			var f finding.Finding
-			if mergedBack(outer, inner) {
-				f = c.newFinding("MH004", sev, inner.Path,
-					fmt.Sprintf("%s %s provides package %s, which %s %s provides again since the module was merged back: importing it fails with \"ambiguous import\"; drop %s",
-						inner.Path, inner.Version, ip, outer.Path, outer.Version, inner.Path))
-				if c.bringer(inner.Path) != "" {
-					f.Fix = c.upgradeFix(inner.Path)
-				} else {
-					f.Fix = c.cmd(fmt.Sprintf("go get %s@none && go mod tidy", inner.Path))
-				}
-			} else {
-				f = c.newFinding("MH004", sev, outer.Path,
-					fmt.Sprintf("%s %s still contains package %s, which %s %s now provides: importing it fails with \"ambiguous import\"; upgrade %s past the split",
-						outer.Path, outer.Version, ip, inner.Path, inner.Version, outer.Path))
-				f.Fix = c.cmd(fmt.Sprintf("go get %s@latest", outer.Path))
-			}
-			f.Detail = familyDetail(c, []*modgraph.Module{outer, inner})
-			fs = append(fs, f)
-			break
+	seen := map[string]bool{}
+	for _, ip := range sortedKeys(c.g.Ambiguous) {
+		outer, inner := ambiguousPair(c, c.g.Ambiguous[ip])
+		if outer == nil || seen[outer.Path+" "+inner.Path] {
+			continue
 		}
+		seen[outer.Path+" "+inner.Path] = true
+		var f finding.Finding
+		if mergedBack(outer, inner) {
+			f = c.newFinding("MH004", finding.Error, inner.Path,
+				fmt.Sprintf("%s %s provides package %s, which %s %s provides again since the module was merged back: the go command reports \"ambiguous import\"; drop %s",
+					inner.Path, inner.Version, ip, outer.Path, outer.Version, inner.Path))
+			if p := c.planDrop(inner.Path); len(p.targets) > 0 && !p.own {
+				f.Fix, f.Line = p.fix(c), p.line(c, inner.Path)
+			} else if c.direct(inner.Path) {
+				f.Fix = c.goGetTidy(inner.Path + "@none")
+			}
+		} else {
+			f = c.newFinding("MH004", finding.Error, outer.Path,
+				fmt.Sprintf("%s %s still contains package %s, which %s %s now provides: the go command reports \"ambiguous import\"; upgrade %s past the split",
+					outer.Path, outer.Version, ip, inner.Path, inner.Version, outer.Path))
+			to := "latest"
+			if outer.Update != nil {
+				to = outer.Update.Version
+			}
+			f.Fix = c.goGetTidy(outer.Path + "@" + to)
+		}
+		f.Detail = familyDetail(c, []*modgraph.Module{outer, inner})
+		fs = append(fs, f)
 	}
 	return fs
+}
+
+// ambiguousPair returns the two modules of the build list that both
+// provide an ambiguous package, the root module first; nil when the go
+// command named other modules.
+func ambiguousPair(c *modCtx, mods []string) (outer, inner *modgraph.Module) {
+	for _, a := range mods {
+		for _, b := range mods {
+			if strings.HasPrefix(b, a+"/") {
+				outer, inner = c.g.Selected(a), c.g.Selected(b)
+			}
+		}
+	}
+	if outer == nil || inner == nil {
+		return nil, nil
+	}
+	return outer, inner
 }
 
 // mergedBack reports whether the nested module's version is older than
@@ -281,41 +338,6 @@ func releaseTime(m *modgraph.Module) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// goPackageBelow returns the slash-separated path, below the module root
-// root, of the first directory at or below root/rel that holds .go files,
-// without crossing into nested modules (a go.mod); "" when there is none.
-func goPackageBelow(root, rel string) string {
-	dir := filepath.Join(root, filepath.FromSlash(rel))
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return ""
-	}
-	found := ""
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return filepath.SkipAll
-		}
-		if d.IsDir() {
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(d.Name(), ".go") {
-			found = filepath.Dir(p)
-			return filepath.SkipAll
-		}
-		return nil
-	})
-	if found == "" {
-		return ""
-	}
-	r, err := filepath.Rel(root, found)
-	if err != nil {
-		return ""
-	}
-	return filepath.ToSlash(r)
 }
 
 func familyDetail(c *modCtx, ms []*modgraph.Module) string {
@@ -361,12 +383,14 @@ func target(m Match, member, lead string) string {
 }
 
 // skewSeverity is an error when major.minor differ and both members are
-// linked into the module's packages or tests, and a warning when only the
-// patch level (or a pre-release) differs or a member is only in the module
-// graph.
+// linked into the module's packages or tests, a warning when both are
+// linked and only the patch level (or a pre-release) differs, and info
+// when a member is only in the module graph.
 func (c *modCtx) skewSeverity(m Match, a, b *modgraph.Module) finding.Severity {
-	if semver.MajorMinor(norm(m, a.Version)) != semver.MajorMinor(norm(m, b.Version)) &&
-		c.g.IsLinked(a.Path) && c.g.IsLinked(b.Path) {
+	switch {
+	case !c.g.IsLinked(a.Path) || !c.g.IsLinked(b.Path):
+		return finding.Info
+	case semver.MajorMinor(norm(m, a.Version)) != semver.MajorMinor(norm(m, b.Version)):
 		return finding.Error
 	}
 	return finding.Warning

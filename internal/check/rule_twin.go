@@ -13,8 +13,18 @@ import (
 // renamedTwins implements MH003 renamed-twin: the same code under two
 // module paths of one build list, from the twins table (KnownTwins plus the
 // configuration) and from paths that differ only in letter case. The
-// finding is about the old path; it is an error when both copies are
-// linked into the module's packages or tests, else a warning.
+// finding is about the old path:
+//
+//   - error when both copies are linked and their paths differ only in
+//     case: the go command refuses the build ("case-insensitive import
+//     collision");
+//   - warning when both copies are linked. When the module imports the old
+//     path itself, the fix rewrites its imports, but only for a drop-in
+//     twin (Twin.DropIn: same package names and API); otherwise the
+//     message names the migration guide and no command is printed. When
+//     dependencies import it, the fix upgrades them to releases that no
+//     longer require it;
+//   - info when at most one copy is linked, or no upgrade drops it.
 func renamedTwins(c *modCtx, twins []Twin) []finding.Finding {
 	var fs []finding.Finding
 	seen := map[string]bool{}
@@ -33,7 +43,7 @@ func renamedTwins(c *modCtx, twins []Twin) []finding.Finding {
 			if reason == "" {
 				reason = "the configuration names them as twins"
 			}
-			fs = append(fs, twinFinding(c, old, news[len(news)-1], reason))
+			fs = append(fs, twinFinding(c, old, news[len(news)-1], t, reason))
 		}
 	}
 	// Paths that differ only in case: both copies are written to one
@@ -60,25 +70,53 @@ func renamedTwins(c *modCtx, twins []Twin) []finding.Finding {
 				continue
 			}
 			seen[m.Path] = true
-			fs = append(fs, twinFinding(c, m, keep, "the paths differ only in letter case"))
+			fs = append(fs, twinFinding(c, m, keep, Twin{Old: m.Path, New: keep.Path, DropIn: true}, "the paths differ only in letter case"))
 		}
 	}
 	return fs
 }
 
-func twinFinding(c *modCtx, old, new *modgraph.Module, reason string) finding.Finding {
-	sev, how := finding.Warning, "at most one of them is linked into the build"
-	if c.g.IsLinked(old.Path) && c.g.IsLinked(new.Path) {
-		sev, how = finding.Error, "both are linked into the build, and values of one are not accepted by the other"
+func twinFinding(c *modCtx, old, new *modgraph.Module, t Twin, reason string) finding.Finding {
+	head := fmt.Sprintf("%s %s and %s %s hold the same code (%s)", old.Path, old.Version, new.Path, new.Version, reason)
+	detail := depLine(c, old) + "\n" + depLine(c, new) + "\n"
+	if t.Guide != "" {
+		detail += "migration guide: " + t.Guide + "\n"
 	}
-	f := c.newFinding("MH003", sev, old.Path, fmt.Sprintf("%s %s and %s %s hold the same code (%s); %s",
-		old.Path, old.Version, new.Path, new.Version, reason, how))
-	f.Detail = depLine(c, old) + "\n" + depLine(c, new) + "\n"
-	if c.direct(old.Path) || c.bringer(old.Path) == "" {
-		f.Fix = c.rewriteFix(old.Path, new.Path)
-	} else {
-		f.Fix = c.upgradeFix(old.Path)
+	if !c.g.IsLinked(old.Path) || !c.g.IsLinked(new.Path) {
+		f := c.newFinding("MH003", finding.Info, old.Path, head+"; at most one of them is linked into the build: nothing to do")
+		f.Detail = detail
+		return f
 	}
+	sev, how := finding.Warning, "both are linked into the build, and values of one are not accepted by the other"
+	if strings.EqualFold(old.Path, new.Path) {
+		sev, how = finding.Error, "both are linked into the build, which the go command refuses (case-insensitive import collision)"
+	}
+	p := c.planDrop(old.Path)
+	var fix string
+	switch {
+	case p.own && (!t.DropIn || old.Path != t.Old):
+		how += "; the module imports " + old.Path + " itself: move it to " + new.Path + " by hand"
+		if t.Guide != "" {
+			how += " (migration guide: " + t.Guide + ")"
+		}
+	case p.own && p.blocker == "" && p.sibling == "":
+		fix = c.rewriteFix(old.Path, t.New, p.targets...)
+	case p.own:
+		how += "; the module imports " + old.Path + " itself, and dependencies do too"
+	case p.sibling != "":
+		sev, how = finding.Info, how+fmt.Sprintf(" through %s, a module of this repository: it is reported there", p.sibling)
+	case len(p.targets) == 0:
+		sev, how = finding.Info, how+"; nothing to do here: "+p.blocker
+	default:
+		fix = p.fix(c)
+	}
+	if sev == finding.Info && strings.EqualFold(old.Path, new.Path) {
+		sev = finding.Error // the build fails whatever can be done here
+	}
+	f := c.newFinding("MH003", sev, old.Path, head+"; "+how)
+	f.Detail = detail
+	f.Line = p.line(c, old.Path)
+	f.Fix = fix
 	return f
 }
 

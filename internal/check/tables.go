@@ -14,39 +14,45 @@ type Twin struct {
 	OldBefore string
 	// Reason says why the two are the same code.
 	Reason string
+	// DropIn is set when New keeps Old's package names and API at the
+	// matching major version, so that rewriting the import paths is the
+	// whole move: only then does the fix rewrite imports.
+	DropIn bool
+	// Guide is where the move is explained when it is not a drop-in.
+	Guide string
 }
 
 // KnownTwins are the renames and forks modhygiene knows. The configuration
 // file's `twins:` entries are added to them. Two paths of one build list
 // that differ only in letter case are twins without being listed.
 var KnownTwins = []Twin{
-	{Old: "github.com/dgrijalva/jwt-go", New: "github.com/golang-jwt/jwt", Reason: "dgrijalva/jwt-go is unmaintained; golang-jwt/jwt continues it"},
-	{Old: "github.com/form3tech-oss/jwt-go", New: "github.com/golang-jwt/jwt", Reason: "a fork of dgrijalva/jwt-go folded into golang-jwt/jwt"},
-	{Old: "github.com/satori/go.uuid", New: "github.com/gofrs/uuid", Reason: "gofrs/uuid is the maintained fork of satori/go.uuid"},
-	{Old: "gopkg.in/yaml.v3", New: "go.yaml.in/yaml/v3", Reason: "the YAML organisation republished yaml.v3 as go.yaml.in/yaml/v3"},
-	{Old: "gopkg.in/yaml.v2", New: "go.yaml.in/yaml/v2", Reason: "the YAML organisation republished yaml.v2 as go.yaml.in/yaml/v2"},
-	{Old: "github.com/go-yaml/yaml", New: "gopkg.in/yaml.v2", Reason: "the GitHub path of the same repository as gopkg.in/yaml.v2"},
-	{Old: "github.com/go-redis/redis", New: "github.com/redis/go-redis", Reason: "go-redis moved to the redis organisation"},
-	{Old: "github.com/Sirupsen/logrus", New: "github.com/sirupsen/logrus", Reason: "the owner's name changed case"},
-	{Old: "github.com/ghodss/yaml", New: "sigs.k8s.io/yaml", Reason: "sigs.k8s.io/yaml is the maintained fork of ghodss/yaml"},
-	{Old: "github.com/golang/protobuf", New: "google.golang.org/protobuf", OldBefore: "v1.4.0", Reason: "before v1.4 github.com/golang/protobuf is a separate implementation of protocol buffers"},
-	{Old: "github.com/golang/mock", New: "go.uber.org/mock", Reason: "golang/mock is archived; go.uber.org/mock continues it"},
-	{Old: "github.com/golang/lint", New: "golang.org/x/lint", Reason: "the old GitHub path of golang.org/x/lint"},
-	{Old: "github.com/garyburd/redigo", New: "github.com/gomodule/redigo", Reason: "redigo moved to the gomodule organisation"},
-	{Old: "github.com/codegangsta/cli", New: "github.com/urfave/cli", Reason: "codegangsta/cli was renamed urfave/cli"},
-	{Old: "github.com/go-ini/ini", New: "gopkg.in/ini.v1", Reason: "the GitHub path of the same repository as gopkg.in/ini.v1"},
-	{Old: "github.com/uber-go/zap", New: "go.uber.org/zap", Reason: "the GitHub path of go.uber.org/zap"},
-	{Old: "github.com/uber-go/atomic", New: "go.uber.org/atomic", Reason: "the GitHub path of go.uber.org/atomic"},
-	{Old: "github.com/coreos/etcd", New: "go.etcd.io/etcd", Reason: "etcd moved to go.etcd.io"},
-	{Old: "github.com/coreos/bbolt", New: "go.etcd.io/bbolt", Reason: "bbolt moved to go.etcd.io"},
-	{Old: "github.com/Shopify/sarama", New: "github.com/IBM/sarama", Reason: "sarama moved to the IBM organisation"},
-	{Old: "github.com/nats-io/go-nats", New: "github.com/nats-io/nats.go", Reason: "go-nats was renamed nats.go"},
-	{Old: "github.com/square/go-jose", New: "github.com/go-jose/go-jose", Reason: "go-jose moved to its own organisation"},
-	{Old: "gopkg.in/square/go-jose.v2", New: "github.com/go-jose/go-jose", Reason: "go-jose moved to its own organisation"},
-	{Old: "github.com/docker/distribution", New: "github.com/distribution/distribution", Reason: "docker/distribution moved to the distribution organisation"},
-	{Old: "github.com/mitchellh/mapstructure", New: "github.com/go-viper/mapstructure", Reason: "mitchellh/mapstructure is archived; go-viper/mapstructure continues it"},
-	{Old: "github.com/googleapis/gnostic", New: "github.com/google/gnostic", Reason: "gnostic moved to the google organisation"},
-	{Old: "github.com/xanzy/go-gitlab", New: "gitlab.com/gitlab-org/api/client-go", Reason: "go-gitlab moved to GitLab as gitlab-org/api/client-go"},
+	{Old: "github.com/dgrijalva/jwt-go", New: "github.com/golang-jwt/jwt", Reason: "dgrijalva/jwt-go is unmaintained; golang-jwt/jwt continues it", DropIn: true, Guide: "https://github.com/golang-jwt/jwt/blob/main/MIGRATION_GUIDE.md"},
+	{Old: "github.com/form3tech-oss/jwt-go", New: "github.com/golang-jwt/jwt", Reason: "a fork of dgrijalva/jwt-go folded into golang-jwt/jwt", Guide: "https://github.com/golang-jwt/jwt/blob/main/MIGRATION_GUIDE.md"},
+	{Old: "github.com/satori/go.uuid", New: "github.com/gofrs/uuid", Reason: "gofrs/uuid is the maintained fork of satori/go.uuid", Guide: "https://github.com/gofrs/uuid#readme"},
+	{Old: "gopkg.in/yaml.v3", New: "go.yaml.in/yaml/v3", Reason: "the YAML organisation republished yaml.v3 as go.yaml.in/yaml/v3", DropIn: true},
+	{Old: "gopkg.in/yaml.v2", New: "go.yaml.in/yaml/v2", Reason: "the YAML organisation republished yaml.v2 as go.yaml.in/yaml/v2", DropIn: true},
+	{Old: "github.com/go-yaml/yaml", New: "gopkg.in/yaml.v2", Reason: "the GitHub path of the same repository as gopkg.in/yaml.v2", DropIn: true},
+	{Old: "github.com/go-redis/redis", New: "github.com/redis/go-redis", Reason: "go-redis moved to the redis organisation", Guide: "https://redis.uptrace.dev/guide/go-redis-v9.html"},
+	{Old: "github.com/Sirupsen/logrus", New: "github.com/sirupsen/logrus", Reason: "the owner's name changed case", DropIn: true},
+	{Old: "github.com/ghodss/yaml", New: "sigs.k8s.io/yaml", Reason: "sigs.k8s.io/yaml is the maintained fork of ghodss/yaml", DropIn: true},
+	{Old: "github.com/golang/protobuf", New: "google.golang.org/protobuf", OldBefore: "v1.4.0", Reason: "before v1.4 github.com/golang/protobuf is a separate implementation of protocol buffers", Guide: "https://go.dev/blog/protobuf-apiv2"},
+	{Old: "github.com/golang/mock", New: "go.uber.org/mock", Reason: "golang/mock is archived; go.uber.org/mock continues it", DropIn: true},
+	{Old: "github.com/golang/lint", New: "golang.org/x/lint", Reason: "the old GitHub path of golang.org/x/lint", DropIn: true},
+	{Old: "github.com/garyburd/redigo", New: "github.com/gomodule/redigo", Reason: "redigo moved to the gomodule organisation", DropIn: true},
+	{Old: "github.com/codegangsta/cli", New: "github.com/urfave/cli", Reason: "codegangsta/cli was renamed urfave/cli", DropIn: true},
+	{Old: "github.com/go-ini/ini", New: "gopkg.in/ini.v1", Reason: "the GitHub path of the same repository as gopkg.in/ini.v1", DropIn: true},
+	{Old: "github.com/uber-go/zap", New: "go.uber.org/zap", Reason: "the GitHub path of go.uber.org/zap", DropIn: true},
+	{Old: "github.com/uber-go/atomic", New: "go.uber.org/atomic", Reason: "the GitHub path of go.uber.org/atomic", DropIn: true},
+	{Old: "github.com/coreos/etcd", New: "go.etcd.io/etcd", Reason: "etcd moved to go.etcd.io", Guide: "https://etcd.io/docs/latest/upgrades/"},
+	{Old: "github.com/coreos/bbolt", New: "go.etcd.io/bbolt", Reason: "bbolt moved to go.etcd.io", DropIn: true},
+	{Old: "github.com/Shopify/sarama", New: "github.com/IBM/sarama", Reason: "sarama moved to the IBM organisation", DropIn: true},
+	{Old: "github.com/nats-io/go-nats", New: "github.com/nats-io/nats.go", Reason: "go-nats was renamed nats.go", DropIn: true},
+	{Old: "github.com/square/go-jose", New: "github.com/go-jose/go-jose", Reason: "go-jose moved to its own organisation", Guide: "https://github.com/go-jose/go-jose#versions"},
+	{Old: "gopkg.in/square/go-jose.v2", New: "github.com/go-jose/go-jose", Reason: "go-jose moved to its own organisation", Guide: "https://github.com/go-jose/go-jose#versions"},
+	{Old: "github.com/docker/distribution", New: "github.com/distribution/distribution", Reason: "docker/distribution moved to the distribution organisation", Guide: "https://github.com/distribution/distribution#readme"},
+	{Old: "github.com/mitchellh/mapstructure", New: "github.com/go-viper/mapstructure", Reason: "mitchellh/mapstructure is archived; go-viper/mapstructure continues it", Guide: "https://github.com/go-viper/mapstructure#migrating-from-githubcommitchellhmapstructure"},
+	{Old: "github.com/googleapis/gnostic", New: "github.com/google/gnostic", Reason: "gnostic moved to the google organisation", Guide: "https://github.com/google/gnostic#readme"},
+	{Old: "github.com/xanzy/go-gitlab", New: "gitlab.com/gitlab-org/api/client-go", Reason: "go-gitlab moved to GitLab as gitlab-org/api/client-go", Guide: "https://gitlab.com/gitlab-org/api/client-go#migrating-from-xanzygo-gitlab"},
 }
 
 // Match says how the versions of a family's members correspond.

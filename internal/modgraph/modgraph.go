@@ -1,17 +1,19 @@
 // Package modgraph loads the module graph of each module of a repository
 // through the go command: the build list with versions, replacements and
 // (online) deprecation and retraction notices, the requirements of each
-// selected version, the modules whose packages are linked into the module's
-// packages and tests, and the origin of each version from the module cache.
+// selected version, the import graph of the module's packages and tests
+// (which modules are linked, which import which, and the path `go mod why
+// -m` gives), and the origin of each version from the module cache.
 //
 // Load runs two go commands per module, concurrently:
 //
 //	go list -mod=readonly -m -e -json [-u] all
-//	go list -mod=readonly -e -deps -test -json=ImportPath,Module ./...
+//	go list -mod=readonly -e -deps -test -json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports ./...
 //
 // The requirements of each selected version are read from the go.mod files
 // the first command reports (GoMod), so `go mod graph` is not needed: the
-// graph restricted to selected versions is what every rule uses.
+// graph restricted to selected versions is what every rule uses. Query
+// resolves further versions (path@version) in one more go command.
 package modgraph
 
 import (
@@ -91,11 +93,17 @@ type Graph struct {
 	// PackagesErr is the first error from listing the module's packages
 	// (such as a missing go.sum entry): Linked may then be incomplete.
 	PackagesErr error
+	// Ambiguous maps an import path that the go command found in more
+	// than one module of the build list ("ambiguous import") to those
+	// modules' paths.
+	Ambiguous map[string][]string
 
-	byPath   map[string]*Module
-	chains   map[string][]string
-	modcache *string
-	other    map[string][]Requirement // requirements of unselected versions
+	pkgs       *pkgGraph
+	byPath     map[string]*Module
+	chains     map[string][]string
+	chainsOnce sync.Once
+	modcache   *string
+	other      map[string][]Requirement // requirements of unselected versions
 }
 
 // Requirement is one require line of a go.mod.
@@ -156,15 +164,27 @@ func (g *Graph) Deps() []*Module {
 	return out
 }
 
-// Chain returns the cheapest requirement path from the main module to
-// path, through selected versions where they lead there: the main module
-// first, path last; an unselected version on the way is written
-// path@version. It returns nil when path is not reachable (or is the main
-// module itself).
+// Chain returns the dependency path that brings path into the module's
+// build, the main module first and path last, as `go mod why -m` gives
+// it: for a module a package of which is reached from the main module's
+// packages and tests (linked, or imported by a dependency's test), the
+// modules along the shortest import stack to it (see Why). For a module
+// that is only in the module graph, it is the cheapest requirement path
+// through selected versions where they lead there (an unselected version
+// on the way is written path@version). It returns nil when path is not
+// reachable (or is the main module itself). Chain is safe for concurrent
+// use.
 func (g *Graph) Chain(path string) []string {
-	if g.chains == nil {
-		g.chains = g.bfs()
+	if g.pkgs != nil {
+		if s := g.pkgs.why(path); s != nil {
+			return g.pkgs.moduleChain(s)
+		}
 	}
+	g.chainsOnce.Do(func() {
+		if g.chains == nil {
+			g.chains = g.bfs()
+		}
+	})
 	return g.chains[path]
 }
 
@@ -397,7 +417,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			mode = "-mod=vendor"
 		}
 		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Module,Error", "./..."}})
+			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
 	}()
 	mods, err := listModules(ctx, r, dir, opt)
 	off := opt
@@ -448,8 +468,7 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	}
 	switch {
 	case pkgErr == nil:
-		g.Linked, g.PackagesErr, err = linked(pkgOut.Stdout)
-		if err != nil {
+		if err := g.setListing(pkgOut.Stdout); err != nil {
 			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
 		}
 	case ctx.Err() != nil:
@@ -458,6 +477,23 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 		g.PackagesErr = pkgErr
 	}
 	return g, nil
+}
+
+// setListing records the package listing: the linked modules, the first
+// package error, the ambiguous imports, and the import graph with every
+// package's imports under all build tags.
+func (g *Graph) setListing(out []byte) error {
+	pkgs, dirs, first, amb, err := parsePackages(out)
+	if err != nil {
+		return err
+	}
+	g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
+	withAllTags(pkgs, dirs, func(mod string) bool {
+		m := g.Selected(mod)
+		return m != nil && !m.Main && m.Replace == nil
+	})
+	g.SetPackages(pkgs)
+	return nil
 }
 
 // firstModuleError returns the first error the go command attached to a
@@ -547,32 +583,6 @@ func parseRequires(gomod string) []Requirement {
 		vs = append(vs, Requirement{Path: r.Mod.Path, Version: r.Mod.Version, Indirect: r.Indirect})
 	}
 	return vs
-}
-
-// linked returns the module paths providing the listed packages, and the
-// first package error the go command reported.
-func linked(out []byte) (set map[string]bool, first error, err error) {
-	set = map[string]bool{}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p struct {
-			ImportPath string
-			Module     *struct{ Path string }
-			Error      *struct{ Err string }
-		}
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, nil, err
-		}
-		if p.Module != nil {
-			set[p.Module.Path] = true
-		}
-		if p.Error != nil && first == nil {
-			first = fmt.Errorf("%s: %s", p.ImportPath, p.Error.Err)
-		}
-	}
-	return set, first, nil
 }
 
 // SourceDir returns the directory where m's selected version is extracted
