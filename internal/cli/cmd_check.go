@@ -27,13 +27,16 @@ select some of them), each as it builds on its own:
   MH005 cross-module-drift  modules of the repository select different versions
   MH006 deprecated          a module is deprecated upstream
   MH007 retracted           a selected version is retracted
-  MH008 directive           replace, exclude, go and toolchain lines out of place
+  MH008 directive           replaces and excludes that do nothing, guard typos, missing sibling replaces
   MH009 environment         GOSUMDB=off, GOINSECURE, GOPROXY=direct alone, ...
+  MH011 stale-sibling       a module requires an older release of a module of the same repository
 
 Each finding names the go.mod line to change, the dependency path that
-brings the module in, and the command that fixes it. MH006 and MH007 ask the
-module proxy (go list -m -u); with --offline, or when the proxy cannot be
-reached, they are skipped with a notice (modules missing from the module
+brings the module in (as go mod why -m gives it), and the command that fixes
+it; docs/rules.md says what each severity promises. MH006 and MH007 ask the
+module proxy (go list -m -u), and fixes are checked against its newest
+releases; with --offline, or when the proxy cannot be reached, the lookups
+are skipped with a notice (upgrade fixes then name @latest) (modules missing from the module
 cache are still downloaded as the go command needs them). Nothing is
 written: go.mod and go.sum should be tidy (see 'modhygiene tidy').
 
