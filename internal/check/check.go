@@ -254,7 +254,7 @@ type modCtx struct {
 // newFinding returns a finding about dependency dep of c's module: the
 // go.mod line that requires it (or the module line), and its chain.
 func (c *modCtx) newFinding(rule string, sev finding.Severity, dep, msg string) finding.Finding {
-	return finding.Finding{
+	f := finding.Finding{
 		Rule:     rule,
 		Severity: sev,
 		Message:  msg,
@@ -264,6 +264,31 @@ func (c *modCtx) newFinding(rule string, sev finding.Severity, dep, msg string) 
 		Subject:  dep,
 		Path:     c.g.Chain(dep),
 	}
+	if m := c.g.Selected(dep); m != nil {
+		f.Version = m.Version
+	}
+	return f
+}
+
+// side is the other module of a two-sided finding (the newer major, the
+// twin, the family member ahead), with its version and chain, for the
+// reports' diagrams.
+func (c *modCtx) side(path string) *finding.Side {
+	s := &finding.Side{Module: path, Path: c.g.Chain(path)}
+	if m := c.g.Selected(path); m != nil {
+		s.Version = m.Version
+	}
+	return s
+}
+
+// targetOf is the module the first of the fix's targets (path@version)
+// changes, "" when there is none.
+func targetOf(targets []string) string {
+	if len(targets) == 0 {
+		return ""
+	}
+	path, _, _ := strings.Cut(targets[0], "@")
+	return path
 }
 
 // cmd returns the command line args (each quoted with finding.Quote),

@@ -49,11 +49,15 @@ func drift(an *analysis) []finding.Finding {
 		var detail strings.Builder
 		same := true
 		var others []string
+		var ahead *finding.Side
 		for _, u := range us {
 			fmt.Fprintf(&detail, "%s -> %s\n", u.mc.mod.GoModFile(), u.version)
 			same = same && u.version == target
 			if u.version == max {
 				others = append(others, u.mc.mod.Name())
+				if ahead == nil {
+					ahead = &finding.Side{Module: dep, Version: max, Path: u.mc.g.Chain(dep)}
+				}
 			}
 		}
 		if same {
@@ -63,7 +67,9 @@ func drift(an *analysis) []finding.Finding {
 			if u.version == target {
 				continue
 			}
-			fs = append(fs, driftFinding(u.mc, dep, u.version, max, target, others, detail.String()))
+			f := driftFinding(u.mc, dep, u.version, max, target, others, detail.String())
+			f.Other = ahead
+			fs = append(fs, f)
 		}
 	}
 	return fs
@@ -114,7 +120,7 @@ func driftFinding(mc *modCtx, dep, have, max, target string, others []string, de
 	if ws := mc.ws; ws.WorkFile != "" {
 		f.Fix = finding.InDir(ws.Rel(ws.Root), "go work sync")
 	} else {
-		f.Fix = mc.goGetTidy(dep + "@" + target)
+		f.Fix, f.Target = mc.goGetTidy(dep+"@"+target), dep
 	}
 	return f
 }

@@ -71,6 +71,7 @@ func dupMajorFinding(c *modCtx, old, newest *modgraph.Module, otherLinked bool) 
 		if !c.g.IsLinked(old.Path) {
 			f.Message = head + "; " + old.Path + " is only in the module graph, no package of it is linked: nothing to do"
 		}
+		f.Other = c.side(newest.Path)
 		return f
 	}
 	p := c.planDrop(old.Path)
@@ -86,6 +87,10 @@ func dupMajorFinding(c *modCtx, old, newest *modgraph.Module, otherLinked bool) 
 	f := c.newFinding("MH002", sev, old.Path, head+"; "+how)
 	f.Line = p.line(c, old.Path)
 	f.Fix = p.fix(c)
+	f.Other = c.side(newest.Path)
+	if f.Fix != "" {
+		f.Target = targetOf(p.targets)
+	}
 	return f
 }
 

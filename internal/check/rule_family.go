@@ -110,8 +110,9 @@ func (c *modCtx) skewFinding(match Match, m, lead *modgraph.Module, want, why st
 		msg += "; " + notBothLinked(c, m, lead)
 	}
 	f := c.newFinding("MH004", sev, m.Path, msg)
+	f.Other = c.side(lead.Path)
 	if sev > finding.Info {
-		f.Fix = c.goGetTidy(m.Path + "@" + want)
+		f.Fix, f.Target = c.goGetTidy(m.Path+"@"+want), m.Path
 	}
 	return f
 }

@@ -84,7 +84,7 @@ func twinFinding(c *modCtx, old, new *modgraph.Module, t Twin, reason string) fi
 	}
 	if !c.g.IsLinked(old.Path) || !c.g.IsLinked(new.Path) {
 		f := c.newFinding("MH003", finding.Info, old.Path, head+"; at most one of them is linked into the build: nothing to do")
-		f.Detail = detail
+		f.Detail, f.Other = detail, c.side(new.Path)
 		return f
 	}
 	sev, how := finding.Warning, "both are linked into the build, and values of one are not accepted by the other"
@@ -114,9 +114,15 @@ func twinFinding(c *modCtx, old, new *modgraph.Module, t Twin, reason string) fi
 		sev = finding.Error // the build fails whatever can be done here
 	}
 	f := c.newFinding("MH003", sev, old.Path, head+"; "+how)
-	f.Detail = detail
+	f.Detail, f.Other = detail, c.side(new.Path)
 	f.Line = p.line(c, old.Path)
 	f.Fix = fix
+	if fix != "" {
+		f.Target = targetOf(p.targets)
+		if f.Target == "" {
+			f.Target = old.Path // the import rewrite
+		}
+	}
 	return f
 }
 
