@@ -156,10 +156,11 @@ func newScanner(ctx context.Context, opts Options) (*scanner, error) {
 	return s, nil
 }
 
-// scanModule scans m: x/vuln on its packages (unless the level is module
-// or it has none), then the lookup of what x/vuln does not see in the
-// build list, then the findings with the paths of m's module graph. The
-// graph is loaded after x/vuln's run, never beside it: with the user's
+// scanModule scans m: x/vuln on its packages, then the lookup of
+// go.mod's requirements that x/vuln did not see; or, at module level and
+// for a module without packages, the lookup of its whole build list. The
+// findings' paths come from m's module graph. At package and symbol level
+// the graph is loaded after x/vuln's run, never beside it: with the user's
 // GOFLAGS (-mod=mod) x/vuln's go command may complete go.sum, and a graph
 // listed before that would lack the requirements it could not verify.
 func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Result) {
@@ -170,32 +171,29 @@ func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Resu
 		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
 		return res
 	}
-	loadPkgs := res.Level != LevelModule
-	if loadPkgs && !hasPackages(m.Dir, s.build, s.opts.Tests) {
-		loadPkgs, res.NoPackages = false, true
+	level := res.Level
+	if level != LevelModule && !hasPackages(m.Dir, s.build, s.opts.Tests) {
+		res.NoPackages, level = true, levelNoPackages
 	}
-	rep := &Report{}
-	if loadPkgs {
-		var err error
-		if rep, err = ScanModule(ctx, m.Dir, res.Level, s.opts); err != nil {
+	var (
+		rep = &Report{}
+		g   *modgraph.Graph
+		err error
+	)
+	if level == LevelModule || level == levelNoPackages {
+		// Nothing is loaded: the build list is all there is to look up.
+		if g, err = s.graph(ctx, m); err != nil {
 			return fail(err)
 		}
+		err = s.lookup(ctx, m, rep, buildList(g), level == LevelModule)
+	} else if rep, err = ScanModule(ctx, m.Dir, level, s.opts); err == nil {
+		err = s.lookup(ctx, m, rep, requirements(m), false)
+		if err == nil && needsPaths(rep) {
+			// Without a graph, the findings only lack their paths.
+			g, _ = s.graph(ctx, m)
+		}
 	}
-	g, gerr := s.graph(ctx, m)
-	var cands []ModuleInfo
-	switch {
-	case loadPkgs:
-		// x/vuln saw the modules that provide packages; go.mod's
-		// requirements that it did not see are looked up. Without a
-		// graph, the findings only lack their paths.
-		cands = requirements(m)
-	case gerr != nil:
-		// Nothing was loaded: the build list is all there is to look up.
-		return fail(gerr)
-	default:
-		cands = buildList(g)
-	}
-	if err := s.lookup(ctx, m, rep, cands, res.Level == LevelModule); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	res.Report = rep
@@ -203,12 +201,19 @@ func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Resu
 	if g != nil {
 		chain = g.Chain
 	}
-	level := res.Level
-	if res.NoPackages {
-		level = levelNoPackages
-	}
 	res.Findings = rep.Findings(m, level, chain)
 	return res
+}
+
+// needsPaths reports whether a vulnerability of rep is in a module, whose
+// finding names a path (the standard library's does not).
+func needsPaths(rep *Report) bool {
+	for _, v := range rep.Vulns {
+		if !isGo(v.Module) {
+			return true
+		}
+	}
+	return false
 }
 
 // ScanModule runs x/vuln in process on the module in dir at level and
