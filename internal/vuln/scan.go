@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/build"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -159,18 +160,11 @@ func newScanner(ctx context.Context, opts Options) (*scanner, error) {
 // scanModule scans m: x/vuln on its packages, then the lookup of
 // go.mod's requirements that x/vuln did not see; or, at module level and
 // for a module without packages, the lookup of its whole build list. The
-// findings' paths come from m's module graph. At package and symbol level
-// the graph is loaded after x/vuln's run, never beside it: with the user's
-// GOFLAGS (-mod=mod) x/vuln's go command may complete go.sum, and a graph
-// listed before that would lack the requirements it could not verify.
+// findings' paths come from m's module graph.
 func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Result) {
 	start := time.Now()
 	res = Result{Module: m, Level: s.opts.Level}
 	defer func() { res.Duration = time.Since(start) }()
-	fail := func(err error) Result {
-		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
-		return res
-	}
 	level := res.Level
 	if level != LevelModule && !hasPackages(m.Dir, s.build, s.opts.Tests) {
 		res.NoPackages, level = true, levelNoPackages
@@ -182,19 +176,15 @@ func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Resu
 	)
 	if level == LevelModule || level == levelNoPackages {
 		// Nothing is loaded: the build list is all there is to look up.
-		if g, err = s.graph(ctx, m); err != nil {
-			return fail(err)
+		if g, err = s.graph(ctx, m); err == nil {
+			err = s.lookup(ctx, m, rep, buildList(g), level == LevelModule)
 		}
-		err = s.lookup(ctx, m, rep, buildList(g), level == LevelModule)
-	} else if rep, err = ScanModule(ctx, m.Dir, level, s.opts); err == nil {
-		err = s.lookup(ctx, m, rep, requirements(m), false)
-		if err == nil && needsPaths(rep) {
-			// Without a graph, the findings only lack their paths.
-			g, _ = s.graph(ctx, m)
-		}
+	} else {
+		rep, g, err = s.scanPackages(ctx, m, level)
 	}
 	if err != nil {
-		return fail(err)
+		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
+		return res
 	}
 	res.Report = rep
 	var chain func(string) []string
@@ -203,6 +193,49 @@ func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Resu
 	}
 	res.Findings = rep.Findings(m, level, chain)
 	return res
+}
+
+// scanPackages runs x/vuln on m's packages and looks up the requirements
+// it did not see, while m's graph loads beside it. The graph is nil when
+// no finding needs a path or it cannot be loaded (the findings then only
+// lack their paths). When x/vuln's go command changed go.mod or go.sum
+// meanwhile (the user's GOFLAGS may say -mod=mod), the graph is loaded
+// again: one listed before would lack what go.sum could not verify.
+func (s *scanner) scanPackages(ctx context.Context, m *workspace.Module, level string) (*Report, *modgraph.Graph, error) {
+	before := modFiles(m.Dir)
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type loaded struct {
+		g   *modgraph.Graph
+		err error
+	}
+	gc := make(chan loaded, 1)
+	go func() {
+		g, err := s.graph(gctx, m)
+		gc <- loaded{g, err}
+	}()
+	rep, err := ScanModule(ctx, m.Dir, level, s.opts)
+	if err == nil {
+		err = s.lookup(ctx, m, rep, requirements(m), false)
+	}
+	if err != nil || !needsPaths(rep) {
+		cancel()
+		<-gc
+		return rep, nil, err
+	}
+	l := <-gc
+	if !bytes.Equal(before, modFiles(m.Dir)) {
+		l.g, l.err = s.graph(ctx, m)
+	}
+	return rep, l.g, nil
+}
+
+// modFiles returns the contents of go.mod and go.sum in dir, to tell
+// whether they changed.
+func modFiles(dir string) []byte {
+	mod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	sum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
+	return append(append(mod, 0), sum...)
 }
 
 // needsPaths reports whether a vulnerability of rep is in a module, whose

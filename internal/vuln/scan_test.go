@@ -83,6 +83,16 @@ func newScanEnv(t *testing.T) *scanEnv {
 // would.
 func (e *scanEnv) module(t *testing.T, rel string, files map[string]string) *workspace.Module {
 	t.Helper()
+	m := e.untidyModule(t, rel, files)
+	if _, err := e.runner.Run(context.Background(), m.Dir, "mod", "tidy"); err != nil {
+		t.Fatal(err)
+	}
+	return e.reload(t, m)
+}
+
+// untidyModule is module without the tidying: go.sum is as files say.
+func (e *scanEnv) untidyModule(t *testing.T, rel string, files map[string]string) *workspace.Module {
+	t.Helper()
 	dir := filepath.Join(e.root, filepath.FromSlash(rel))
 	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -93,9 +103,13 @@ func (e *scanEnv) module(t *testing.T, rel string, files map[string]string) *wor
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.runner.Run(context.Background(), dir, "mod", "tidy"); err != nil {
-		t.Fatal(err)
-	}
+	return e.reload(t, &workspace.Module{Dir: dir, Rel: rel})
+}
+
+// reload reads m's go.mod again.
+func (e *scanEnv) reload(t *testing.T, m *workspace.Module) *workspace.Module {
+	t.Helper()
+	dir, rel := m.Dir, m.Rel
 	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +297,31 @@ func TestGraphsOptionIsUsed(t *testing.T) {
 		t.Fatalf("no GO-2099-0003 from the given build list: %v", ids(rs[0].Findings))
 	}
 	if want := []string{"example.com/svc", "example.com/mid", "example.com/vulnreq"}; !cmp.Equal(want, f.Path) {
+		t.Errorf("path = %v, want %v", f.Path, want)
+	}
+}
+
+// Without go.sum, a graph listed with -mod=readonly lacks the requirements
+// of the modules whose go.mod it cannot verify, and a chain would go
+// through the main module's "// indirect" line. With the user's -mod=mod,
+// x/vuln's go command completes go.sum during the scan: the graph is then
+// loaded again, and the path goes through the module that requires dup.
+func TestGraphReloadedWhenScanCompletesGoSum(t *testing.T) {
+	e := newScanEnv(t)
+	e.runner.Env = gocmd.Merge(e.runner.Env, []string{"GOFLAGS=-modcacherw -mod=mod"})
+	m := e.untidyModule(t, "app", map[string]string{
+		"go.mod":  "module example.com/app\n\ngo 1.21\n\nrequire example.com/b v1.0.0\n\nrequire example.com/dup v1.0.0 // indirect\n",
+		"main.go": "package main\n\nimport \"example.com/b\"\n\nfunc main() { println(b.B(\"x\")) }\n",
+	})
+	res := e.scan(t, m, LevelSymbol)
+	if _, err := os.Stat(filepath.Join(m.Dir, "go.sum")); err != nil {
+		t.Fatalf("the scan did not write go.sum (%v): the test needs it to", err)
+	}
+	f, ok := byID(res.Findings)["GO-2099-0010"]
+	if !ok {
+		t.Fatalf("no GO-2099-0010 in %v", ids(res.Findings))
+	}
+	if want := []string{"example.com/app", "example.com/b", "example.com/dup"}; !cmp.Equal(want, f.Path) {
 		t.Errorf("path = %v, want %v", f.Path, want)
 	}
 }
