@@ -82,7 +82,13 @@ func TestOnlineEtcdModuleLevel(t *testing.T) {
 			found[level][r.Module.Rel] = ids(r.Findings)
 		}
 	}
-	for rel, sym := range found[LevelSymbol] {
+	rels := make([]string, 0, len(found[LevelSymbol]))
+	for rel := range found[LevelSymbol] {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		sym := found[LevelSymbol][rel]
 		share, missed := recall(found[LevelModule][rel], sym)
 		t.Logf("%-10s module level %3d IDs, symbol level %3d, recall %.0f %%", rel, len(found[LevelModule][rel]), len(sym), 100*share)
 		if share < 0.9 {
