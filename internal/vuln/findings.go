@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/mod/modfile"
+
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
@@ -27,16 +29,23 @@ func severity(r Reach) finding.Severity {
 // isGo reports whether a vulnerable "module" is Go itself.
 func isGo(mod string) bool { return mod == "stdlib" || mod == "toolchain" }
 
+// levelNoPackages is the level passed to Findings for a module that has no
+// package to load: only its build list was looked up.
+const levelNoPackages = "none"
+
 // Findings returns the MH010 findings of rep for m, the module that was
 // scanned: one per vulnerability, on the go.mod line that requires the
 // vulnerable module (the go line for the standard library), with the
 // severity of its deepest reach. Standard library entries that are only
 // required (every module requires the standard library) are left out,
-// except at module level, where nothing deeper is known. When a vulnerability affects several
-// modules of the build list, the finding sits on the line of the one it
-// reaches deepest and its fix upgrades them all. depPath, if not nil, gives
-// the requirement path from m to a module path. level is the scan level
-// ("module", "package" or "symbol"), used in messages.
+// except at module level, where nothing deeper is known. When a
+// vulnerability affects several modules of the build list, the finding sits
+// on the line of the one it reaches deepest and its fix upgrades them all.
+// depPath, if not nil, gives the requirement path from m to a module path
+// (modgraph's Graph.Chain, so that every rule names the same path); without
+// it, a called vulnerability's path is the modules its call trace passes
+// through. level is the scan level ("module", "package" or "symbol"), used
+// in messages.
 func (rep *Report) Findings(m *workspace.Module, level string, depPath func(mod string) []string) []finding.Finding {
 	groups := map[string][]*Vuln{}
 	var ids []string
@@ -74,11 +83,11 @@ func vulnFinding(m *workspace.Module, level string, vs []*Vuln, depPath func(str
 		fd.Line = goLine(m)
 	} else {
 		fd.Line = m.RequireLine(required)
-		if v.Reach == Called {
-			fd.Path = tracePath(m, v.Trace)
-		}
-		if fd.Path == nil && depPath != nil {
+		if depPath != nil {
 			fd.Path = depPath(required)
+		}
+		if fd.Path == nil && v.Reach == Called {
+			fd.Path = tracePath(m, v.Trace)
 		}
 	}
 	summary := ""
@@ -94,17 +103,6 @@ func vulnFinding(m *workspace.Module, level string, vs []*Vuln, depPath func(str
 		b.WriteString(": " + summary)
 	}
 	b.WriteString("; " + reachPhrase(v, level))
-	var fixes []string
-	for _, x := range vs {
-		if x.Fixed == "" {
-			continue
-		}
-		if isGo(x.Module) {
-			fixes = append(fixes, "toolchain@"+goTag(x.Fixed))
-		} else {
-			fixes = append(fixes, requiredPath(m, x.Module, x.Version)+"@"+x.Fixed)
-		}
-	}
 	switch {
 	case v.Fixed == "":
 		b.WriteString("; no fixed version yet")
@@ -113,9 +111,7 @@ func vulnFinding(m *workspace.Module, level string, vs []*Vuln, depPath func(str
 	default:
 		b.WriteString("; fixed in " + v.Fixed)
 	}
-	if len(fixes) > 0 {
-		fd.Fix = "go get " + strings.Join(fixes, " ")
-	}
+	fd.Fix = fixCommand(m, vs)
 	fd.Message = b.String()
 	fd.Detail = detail(vs)
 	return fd
@@ -131,13 +127,16 @@ func reachPhrase(v *Vuln, level string) string {
 	case Called:
 		return fmt.Sprintf("%s is called (%s)", what, strings.Join(v.Symbols, ", "))
 	case Imported:
-		if level == "package" {
+		if level == LevelPackage {
 			return fmt.Sprintf("%s is imported (%s; calls not checked at --scan package)", what, strings.Join(v.Packages, ", "))
 		}
 		return fmt.Sprintf("%s is imported (%s) but no vulnerable function is called", what, strings.Join(v.Packages, ", "))
 	}
-	if level == "module" {
+	switch level {
+	case LevelModule:
 		return what + " is required (imports not checked at --scan module)"
+	case levelNoPackages:
+		return what + " is required (the module has no package to scan under the current build constraints)"
 	}
 	return what + " is required but no vulnerable package is imported"
 }
@@ -200,6 +199,80 @@ func requiredPath(m *workspace.Module, mod, version string) string {
 		}
 	}
 	return mod
+}
+
+// replacementOf returns the replace directive of m's go.mod that applies
+// to path at version, or nil: one for that version, else one for every
+// version.
+func replacementOf(m *workspace.Module, path, version string) *modfile.Replace {
+	if m.File == nil {
+		return nil
+	}
+	var any *modfile.Replace
+	for _, r := range m.File.Replace {
+		switch {
+		case r.Old.Path != path:
+		case r.Old.Version == version:
+			return r
+		case r.Old.Version == "":
+			any = r
+		}
+	}
+	return any
+}
+
+// versionedReplaceOf returns the replace directive of m's go.mod that makes
+// mod at version (a module as the scan saw it) its replacement, or nil.
+// Only a replacement with a version can be moved to a fixed version.
+func versionedReplaceOf(m *workspace.Module, mod, version string) *modfile.Replace {
+	if m.File == nil || version == "" {
+		return nil
+	}
+	for _, r := range m.File.Replace {
+		if r.New.Path == mod && r.New.Version == version {
+			return r
+		}
+	}
+	return nil
+}
+
+// fixCommand returns the command that moves every module of vs to its
+// fixed version, run in m's directory: `go get` of the fixed versions (the
+// Go toolchain as toolchain@goX.Y.Z), `go mod edit -replace` for a module
+// that a replace directive selects (go get cannot move those), then `go mod
+// tidy` when a requirement changed. It returns "" when nothing has a fix.
+func fixCommand(m *workspace.Module, vs []*Vuln) string {
+	var edits, gets []string
+	tidy := false
+	for _, x := range vs {
+		switch {
+		case x.Fixed == "":
+		case isGo(x.Module):
+			gets = append(gets, "toolchain@"+goTag(x.Fixed))
+		case versionedReplaceOf(m, x.Module, x.Version) != nil:
+			r := versionedReplaceOf(m, x.Module, x.Version)
+			old := r.Old.Path
+			if r.Old.Version != "" {
+				old += "@" + r.Old.Version
+			}
+			edits = append(edits, finding.Command("go", "mod", "edit", "-replace="+old+"="+r.New.Path+"@"+x.Fixed))
+			tidy = true
+		case x.Version != "":
+			gets = append(gets, requiredPath(m, x.Module, x.Version)+"@"+x.Fixed)
+			tidy = true
+		}
+	}
+	cmds := edits
+	if len(gets) > 0 {
+		cmds = append(cmds, finding.Command(append([]string{"go", "get"}, gets...)...))
+	}
+	if len(cmds) == 0 {
+		return ""
+	}
+	if tidy {
+		cmds = append(cmds, finding.Command("go", "mod", "tidy"))
+	}
+	return finding.InDir(m.Rel, strings.Join(cmds, " && "))
 }
 
 // goLine is the line of the toolchain directive, else the go directive,

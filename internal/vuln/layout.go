@@ -47,11 +47,7 @@ type moduleVuln struct {
 // into place, so a reader never sees a half-written database; when dst
 // already holds a database (another process built it first), that one is
 // kept.
-func BuildLayout(src, dst string, fallback time.Time) (err error) {
-	names, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
+func BuildLayout(src, dst string, fallback time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
@@ -59,20 +55,33 @@ func BuildLayout(src, dst string, fallback time.Time) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if tmp != "" {
-			os.RemoveAll(tmp)
+	if err := writeLayout(src, tmp, fallback); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.RemoveAll(tmp)
+		if IsLayout(dst) {
+			return nil
 		}
-	}()
-	if err := os.Mkdir(filepath.Join(tmp, "ID"), 0o755); err != nil {
 		return err
 	}
-	if err := os.Mkdir(filepath.Join(tmp, "index"), 0o755); err != nil {
+	return nil
+}
+
+// writeLayout writes the database of the entries in src into the empty
+// directory dir.
+func writeLayout(src, dir string, fallback time.Time) error {
+	names, err := os.ReadDir(src)
+	if err != nil {
 		return err
 	}
-	db := dbMeta{}
-	mods := map[string]*moduleMeta{}
-	count := 0
+	for _, sub := range []string{"ID", "index"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	ix := &layoutIndex{mods: map[string]*moduleMeta{}}
 	for _, d := range names {
 		name := d.Name()
 		if d.IsDir() || !strings.HasSuffix(name, ".json") {
@@ -82,59 +91,70 @@ func BuildLayout(src, dst string, fallback time.Time) (err error) {
 		if err != nil {
 			return err
 		}
-		var e Entry
-		if err := json.Unmarshal(data, &e); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if e.ID+".json" != name || !validID(e.ID) {
-			return fmt.Errorf("%s: entry ID %q does not match the file name", name, e.ID)
-		}
-		if e.Modified.IsZero() {
-			e.Modified = fallback
-		}
-		if e.Modified.After(db.Modified) {
-			db.Modified = e.Modified
-		}
-		for _, a := range e.Affected {
-			p := a.Module.Path
-			if p == "" {
-				continue
-			}
-			mm := mods[p]
-			if mm == nil {
-				mm = &moduleMeta{Path: p, Vulns: []moduleVuln{}}
-				mods[p] = mm
-			}
-			mm.Vulns = append(mm.Vulns, moduleVuln{ID: e.ID, Modified: e.Modified, Fixed: nonSupersededFix(a.Ranges)})
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "ID", name), data, 0o644); err != nil {
+		if err := ix.add(name, data, fallback); err != nil {
 			return err
 		}
-		count++
+		if err := os.WriteFile(filepath.Join(dir, "ID", name), data, 0o644); err != nil {
+			return err
+		}
 	}
-	if count == 0 {
+	if ix.count == 0 {
 		return fmt.Errorf("%s: no OSV entries (<ID>.json)", src)
 	}
-	list := make([]*moduleMeta, 0, len(mods))
-	for _, mm := range mods {
+	return ix.write(filepath.Join(dir, "index"))
+}
+
+// layoutIndex collects index/db.json and index/modules.json.
+type layoutIndex struct {
+	db    dbMeta
+	mods  map[string]*moduleMeta
+	count int
+}
+
+// add indexes the entry read from the file name.
+func (ix *layoutIndex) add(name string, data []byte, fallback time.Time) error {
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if e.ID+".json" != name || !validID(e.ID) {
+		return fmt.Errorf("%s: entry ID %q does not match the file name", name, e.ID)
+	}
+	if e.Modified.IsZero() {
+		e.Modified = fallback
+	}
+	if e.Modified.After(ix.db.Modified) {
+		ix.db.Modified = e.Modified
+	}
+	for _, a := range e.Affected {
+		p := a.Module.Path
+		if p == "" {
+			continue
+		}
+		mm := ix.mods[p]
+		if mm == nil {
+			mm = &moduleMeta{Path: p, Vulns: []moduleVuln{}}
+			ix.mods[p] = mm
+		}
+		mm.Vulns = append(mm.Vulns, moduleVuln{ID: e.ID, Modified: e.Modified, Fixed: nonSupersededFix(a.Ranges)})
+	}
+	ix.count++
+	return nil
+}
+
+// write writes modules.json (modules by path, their vulnerabilities by ID)
+// and db.json into dir.
+func (ix *layoutIndex) write(dir string) error {
+	list := make([]*moduleMeta, 0, len(ix.mods))
+	for _, mm := range ix.mods {
 		sort.SliceStable(mm.Vulns, func(i, j int) bool { return mm.Vulns[i].ID < mm.Vulns[j].ID })
 		list = append(list, mm)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
-	if err := writeJSON(filepath.Join(tmp, "index", "modules.json"), list); err != nil {
+	if err := writeJSON(filepath.Join(dir, "modules.json"), list); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(tmp, "index", "db.json"), db); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		if IsLayout(dst) {
-			return nil
-		}
-		return err
-	}
-	tmp = ""
-	return nil
+	return writeJSON(filepath.Join(dir, "db.json"), ix.db)
 }
 
 // IsLayout reports whether dir holds a database in the standard layout.

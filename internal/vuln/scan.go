@@ -3,21 +3,20 @@ package vuln
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"go/build"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/mod/semver"
 	"golang.org/x/vuln/scan"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
+	"github.com/modhygiene/modhygiene/internal/modgraph"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -29,7 +28,8 @@ const (
 )
 
 // Options configure Scan. The zero value scans at symbol level against
-// x/vuln's default database, one module at a time, without test files.
+// x/vuln's default database, one module at a time, without test files,
+// loading each module's graph itself.
 type Options struct {
 	// DB is the database URL passed to x/vuln's -db flag; empty means
 	// x/vuln's default database.
@@ -41,8 +41,18 @@ type Options struct {
 	// Env is the complete environment of the scan, used for the go command
 	// x/vuln runs to load packages. It is never merged with the process's.
 	Env []string
-	// Runner runs the go command for `go env GOVERSION` and `go mod graph`.
+	// Runner runs the go command for `go env` and, for modules without a
+	// graph in Graphs, to load the module graph.
 	Runner *gocmd.Runner
+	// Graphs are module graphs already loaded, such as check.Result.Graphs,
+	// matched to the modules by Graph.Dir; nil entries are skipped. They
+	// give the build list a module-level scan looks up and the path of each
+	// finding (Graph.Chain, the path MH002 names too). A module without one
+	// has its graph loaded with modgraph.Load, offline, as check loads it:
+	// with GOWORK=off, and in the go.work workspace when that fails.
+	// Graphs are only read; one made with modgraph.New computes its chains
+	// on first use, so nothing else may use it while Scan runs.
+	Graphs []*modgraph.Graph
 	// Jobs is how many modules are scanned at once (1 when zero). A symbol
 	// scan holds a module's whole program in memory, so more jobs trade
 	// memory for time.
@@ -56,9 +66,13 @@ type Options struct {
 type Result struct {
 	// Module is the module scanned.
 	Module *workspace.Module
-	// Level is the level it was scanned at. A module without Go files
-	// imports nothing: only its requirements are looked up.
+	// Level is the level it was scanned at.
 	Level string
+	// NoPackages is set when the module has no package to load under the
+	// build constraints of the scan (no Go files, or only files behind
+	// build tags such as a tools.go): it imports nothing, so its build
+	// list was looked up instead, as at module level.
+	NoPackages bool
 	// Report is the parsed stream; nil when Err is set.
 	Report *Report
 	// Findings are Report's MH010 findings for Module.
@@ -80,14 +94,9 @@ func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result
 	default:
 		return nil, fmt.Errorf("scan level %q: want module, package or symbol", opts.Level)
 	}
-	if gocmd.Lookup(opts.Env, "GOVERSION") == "" && opts.Runner != nil {
-		// x/vuln needs the Go version for standard library entries; it
-		// would otherwise run `go env` itself, outside this environment.
-		env, err := opts.Runner.GoEnv(ctx, "", "GOVERSION")
-		if err != nil {
-			return nil, err
-		}
-		opts.Env = gocmd.Merge(opts.Env, []string{"GOVERSION=" + env["GOVERSION"]})
+	s, err := newScanner(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
 	jobs := max(opts.Jobs, 1)
 	results := make([]Result, len(mods))
@@ -99,7 +108,7 @@ func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = scanModule(ctx, m, opts)
+			results[i] = s.scanModule(ctx, m)
 			if opts.Done != nil {
 				doneMu.Lock()
 				opts.Done(&results[i])
@@ -111,43 +120,126 @@ func Scan(ctx context.Context, mods []*workspace.Module, opts Options) ([]Result
 	return results, nil
 }
 
-func scanModule(ctx context.Context, m *workspace.Module, opts Options) Result {
-	start := time.Now()
-	res := Result{Module: m, Level: opts.Level}
-	var rep *Report
-	// At module level nothing is loaded: x/vuln's own module level would
-	// load the package in the module's root directory only. The
-	// requirements are looked up instead (addRequired).
-	if res.Level != LevelModule && hasGoFiles(m.Dir) {
+// scanner holds what every module's scan shares.
+type scanner struct {
+	opts   Options
+	build  *build.Context
+	graphs map[string]*modgraph.Graph
+}
+
+func newScanner(ctx context.Context, opts Options) (*scanner, error) {
+	goenv := map[string]string{}
+	if opts.Runner != nil {
+		// One go env for the Go version x/vuln needs for standard library
+		// entries (it would otherwise run `go env` itself, outside this
+		// environment) and the build constraints of the scan.
 		var err error
-		rep, err = ScanModule(ctx, m.Dir, res.Level, opts)
+		goenv, err = opts.Runner.GoEnv(ctx, "", "GOVERSION", "GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS")
 		if err != nil {
-			res.Duration = time.Since(start)
-			res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
-			return res
+			return nil, err
+		}
+	}
+	if gocmd.Lookup(opts.Env, "GOVERSION") == "" && goenv["GOVERSION"] != "" {
+		opts.Env = gocmd.Merge(opts.Env, []string{"GOVERSION=" + goenv["GOVERSION"]})
+	}
+	get := func(k string) string {
+		if v, ok := goenv[k]; ok && k != "GOVERSION" {
+			return v
+		}
+		return gocmd.Lookup(opts.Env, k)
+	}
+	s := &scanner{opts: opts, build: buildContext(get), graphs: map[string]*modgraph.Graph{}}
+	for _, g := range opts.Graphs {
+		if g != nil {
+			s.graphs[filepath.Clean(g.Dir)] = g
+		}
+	}
+	return s, nil
+}
+
+// scanModule scans m: x/vuln on its packages, then the lookup of
+// go.mod's requirements that x/vuln did not see; or, at module level and
+// for a module without packages, the lookup of its whole build list. The
+// findings' paths come from m's module graph.
+func (s *scanner) scanModule(ctx context.Context, m *workspace.Module) (res Result) {
+	start := time.Now()
+	res = Result{Module: m, Level: s.opts.Level}
+	defer func() { res.Duration = time.Since(start) }()
+	level := res.Level
+	if level != LevelModule && !hasPackages(m.Dir, s.build, s.opts.Tests) {
+		res.NoPackages, level = true, levelNoPackages
+	}
+	var (
+		rep = &Report{}
+		g   *modgraph.Graph
+		err error
+	)
+	if level == LevelModule || level == levelNoPackages {
+		// Nothing is loaded: the build list is all there is to look up.
+		if g, err = s.graph(ctx, m); err == nil {
+			err = s.lookup(ctx, m, rep, buildList(g), level == LevelModule)
 		}
 	} else {
-		// No package to load, so nothing is imported: only the
-		// requirements can be checked.
-		rep = &Report{}
+		rep, g, err = s.scanPackages(ctx, m, level)
 	}
-	if err := addRequired(ctx, m, rep, opts); err != nil {
+	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", m.GoModFile(), err)
 		return res
 	}
 	res.Report = rep
-	var paths func(string) []string
-	if opts.Runner != nil && needsPaths(rep) {
-		if g, err := moduleGraph(ctx, opts.Runner, m.Dir); err == nil {
-			g.skipIndirect(m)
-			paths = g.path
-		}
+	var chain func(string) []string
+	if g != nil {
+		chain = g.Chain
 	}
-	res.Findings = rep.Findings(m, res.Level, paths)
-	res.Duration = time.Since(start)
+	res.Findings = rep.Findings(m, level, chain)
 	return res
 }
 
+// scanPackages runs x/vuln on m's packages and looks up the requirements
+// it did not see, while m's graph loads beside it. The graph is nil when
+// no finding needs a path or it cannot be loaded (the findings then only
+// lack their paths). When x/vuln's go command changed go.mod or go.sum
+// meanwhile (the user's GOFLAGS may say -mod=mod), the graph is loaded
+// again: one listed before would lack what go.sum could not verify.
+func (s *scanner) scanPackages(ctx context.Context, m *workspace.Module, level string) (*Report, *modgraph.Graph, error) {
+	before := modFiles(m.Dir)
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type loaded struct {
+		g   *modgraph.Graph
+		err error
+	}
+	gc := make(chan loaded, 1)
+	go func() {
+		g, err := s.graph(gctx, m)
+		gc <- loaded{g, err}
+	}()
+	rep, err := ScanModule(ctx, m.Dir, level, s.opts)
+	if err == nil {
+		err = s.lookup(ctx, m, rep, requirements(m), false)
+	}
+	if err != nil || !needsPaths(rep) {
+		cancel()
+		<-gc
+		return rep, nil, err
+	}
+	l := <-gc
+	if !bytes.Equal(before, modFiles(m.Dir)) {
+		l.g, l.err = s.graph(ctx, m)
+	}
+	return rep, l.g, nil
+}
+
+// modFiles returns the contents of go.mod and go.sum in dir, to tell
+// whether they changed.
+func modFiles(dir string) []byte {
+	mod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	sum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
+	return append(append(mod, 0), sum...)
+}
+
+// needsPaths reports whether a vulnerability of rep is in a module, whose
+// finding names a path (the standard library's does not).
 func needsPaths(rep *Report) bool {
 	for _, v := range rep.Vulns {
 		if !isGo(v.Module) {
@@ -212,127 +304,6 @@ func runScan(ctx context.Context, args []string, env []string) (*Report, error) 
 		return nil, perr
 	}
 	return rep, nil
-}
-
-// addRequired adds to rep, as only Required, the vulnerabilities of the
-// modules m's go.mod requires that the scan loaded no package from: x/vuln
-// looks only at modules that provide packages to the build, so a vulnerable
-// module that is required but not imported would otherwise go unreported.
-// They are looked up with x/vuln's query mode, against the same database.
-func addRequired(ctx context.Context, m *workspace.Module, rep *Report, opts Options) error {
-	if m.File == nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	for _, mi := range rep.Modules {
-		seen[mi.Path] = true
-	}
-	for _, v := range rep.Vulns {
-		seen[v.Module] = true
-	}
-	for _, r := range m.File.Replace {
-		seen[r.Old.Path] = true // x/vuln sees the replacement, if anything
-	}
-	var queries []string
-	var reqs []ModuleInfo
-	for _, r := range m.File.Require {
-		p, v := r.Mod.Path, r.Mod.Version
-		if seen[p] || !semver.IsValid(v) {
-			continue
-		}
-		seen[p] = true
-		queries = append(queries, p+"@"+v)
-		reqs = append(reqs, ModuleInfo{Path: p, Version: v})
-	}
-	if rep.Config.ScanLevel == "" {
-		// Nothing was scanned (module level, or no Go files): the
-		// standard library of the Go version is required as well.
-		if gv := goSemver(gocmd.Lookup(opts.Env, "GOVERSION")); gv != "" && opts.Level == LevelModule {
-			queries = append(queries, "stdlib@"+gv)
-			reqs = append(reqs, ModuleInfo{Path: "stdlib", Version: gv})
-		}
-	}
-	if len(queries) == 0 {
-		return nil
-	}
-	args := []string{"-mode", "query", "-format", "json"}
-	if opts.DB != "" {
-		args = append(args, "-db", opts.DB)
-	}
-	q, err := runScan(ctx, append(args, queries...), opts.Env)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	for _, e := range q.Entries {
-		if e.Withdrawn != nil && e.Withdrawn.Before(now) {
-			continue
-		}
-		for _, r := range reqs {
-			if e.affects(r.Path, r.Version) {
-				rep.Vulns = append(rep.Vulns, &Vuln{ID: e.ID, Entry: e, Module: r.Path, Version: r.Version,
-					Fixed: e.earliestFix(r.Path, r.Version), Reach: Required})
-			}
-		}
-	}
-	rep.sort()
-	return nil
-}
-
-// goSemver turns a Go version (go1.22.5, go1.23rc1, go1.21.0 X:boringcrypto)
-// into the semantic version x/vuln uses for the standard library, or "".
-func goSemver(v string) string {
-	v, _, _ = strings.Cut(v, " ")
-	v = strings.TrimPrefix(v, "go")
-	if v == "" {
-		return ""
-	}
-	for _, pre := range []string{"rc", "beta"} {
-		if i := strings.Index(v, pre); i > 0 {
-			v = v[:i] + "-" + v[i:]
-			break
-		}
-	}
-	main, pre, _ := strings.Cut(v, "-")
-	if strings.Count(main, ".") == 1 {
-		main += ".0"
-	}
-	out := "v" + main
-	if pre != "" {
-		out += "-" + pre
-	}
-	if !semver.IsValid(out) {
-		return ""
-	}
-	return out
-}
-
-// hasGoFiles reports whether the module in dir has a non-test Go file
-// outside nested modules and the directories the go command ignores.
-func hasGoFiles(dir string) bool {
-	found := errors.New("found")
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if p == dir {
-				return nil
-			}
-			if workspace.Skip(d.Name()) {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(d.Name(), ".go") && !strings.HasSuffix(d.Name(), "_test.go") {
-			return found
-		}
-		return nil
-	})
-	return err == found
 }
 
 // limitedBuffer keeps the first max bytes written to it.

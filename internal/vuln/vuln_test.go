@@ -117,16 +117,24 @@ require golang.org/x/text v0.3.7
 		}
 		return out
 	}
-	got := rows(rep.Findings(m, LevelSymbol, func(string) []string { return []string{"x"} }))
+	// The requirement path comes from depPath (modgraph's Chain) for every
+	// reach, so that MH010 names the path the other rules name.
+	chain := func(string) []string { return []string{"example.com/app", "example.com/mid", "golang.org/x/text"} }
+	got := rows(rep.Findings(m, LevelSymbol, chain))
 	want := []row{
-		{"GO-2022-1059", finding.Error, "svc/go.mod", 5, "go get golang.org/x/text@v0.3.8", []string{"example.com/app", "golang.org/x/text"}},
-		{"GO-2026-5970", finding.Info, "svc/go.mod", 5, "go get golang.org/x/text@v0.39.0", []string{"x"}},
-		{"GO-2026-6604", finding.Warning, "svc/go.mod", 3, "go get toolchain@go1.26.9", nil},
+		{"GO-2022-1059", finding.Error, "svc/go.mod", 5, "cd svc && go get golang.org/x/text@v0.3.8 && go mod tidy", chain("")},
+		{"GO-2026-5970", finding.Info, "svc/go.mod", 5, "cd svc && go get golang.org/x/text@v0.39.0 && go mod tidy", chain("")},
+		{"GO-2026-6604", finding.Warning, "svc/go.mod", 3, "cd svc && go get toolchain@go1.26.9", nil},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
+	// Without a graph, a called vulnerability's path is the modules of its
+	// call trace.
 	fs := rep.Findings(m, LevelSymbol, nil)
+	if want := []string{"example.com/app", "golang.org/x/text"}; !cmp.Equal(want, fs[0].Path) || fs[1].Path != nil {
+		t.Errorf("paths without a graph: %v, %v; want %v from the trace, then none", fs[0].Path, fs[1].Path, want)
+	}
 	if msg := fs[0].Message; msg != "GO-2022-1059: Denial of service via crafted Accept-Language header in golang.org/x/text/language; golang.org/x/text v0.3.7 is called (language.ParseAcceptLanguage); fixed in v0.3.8" {
 		t.Errorf("message = %q", msg)
 	}
@@ -170,7 +178,7 @@ replace example.com/b => example.com/fork v1.0.5
 	if fs[0].Line != 7 || fs[0].Severity != finding.Warning {
 		t.Errorf("line %d severity %v, want the replaced module's require line 7 as a warning", fs[0].Line, fs[0].Severity)
 	}
-	if want := "go get example.com/b@v1.0.6 example.com/a@v1.0.1"; fs[0].Fix != want {
+	if want := "go mod edit -replace=example.com/b=example.com/fork@v1.0.6 && go get example.com/a@v1.0.1 && go mod tidy"; fs[0].Fix != want {
 		t.Errorf("fix = %q, want %q", fs[0].Fix, want)
 	}
 }
@@ -316,25 +324,6 @@ func TestParseSource(t *testing.T) {
 		if d := cmp.Diff(tc.want, got); !tc.err && d != "" {
 			t.Errorf("ParseSource(%q) (-want +got):\n%s", tc.in, d)
 		}
-	}
-}
-
-func TestGraphPath(t *testing.T) {
-	g := parseGraph([]byte(`example.com/app example.com/lib@v1.0.0
-example.com/app example.com/vuln@v1.0.0
-example.com/app go@1.22
-example.com/lib@v1.0.0 example.com/mid@v1.1.0
-example.com/mid@v1.1.0 example.com/vuln@v0.9.0
-`))
-	if d := cmp.Diff([]string{"example.com/app", "example.com/vuln"}, g.path("example.com/vuln")); d != "" {
-		t.Errorf("path (-want +got):\n%s", d)
-	}
-	g.skipIndirect(testModule(t, ".", "module example.com/app\n\nrequire (\n\texample.com/lib v1.0.0\n\texample.com/vuln v1.0.0 // indirect\n)\n"))
-	if d := cmp.Diff([]string{"example.com/app", "example.com/lib", "example.com/mid", "example.com/vuln"}, g.path("example.com/vuln")); d != "" {
-		t.Errorf("path past the indirect line (-want +got):\n%s", d)
-	}
-	if p := g.path("example.com/absent"); p != nil {
-		t.Errorf("path to an absent module = %v", p)
 	}
 }
 
