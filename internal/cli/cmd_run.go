@@ -160,11 +160,13 @@ func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
 	if s.tidy != "off" {
 		plan.Stages = append(plan.Stages, &stage.Tidy{Fix: s.tidy == "fix", Jobs: f.jobs})
 	}
+	var check *stage.Check
 	if !s.checksOff() {
-		plan.Stages = append(plan.Stages, &stage.Check{Jobs: max(2, f.jobs), Environment: s.mirrors == ""})
+		check = &stage.Check{Jobs: max(2, f.jobs), Environment: s.mirrors == ""}
+		plan.Stages = append(plan.Stages, check)
 	}
 	if s.vuln {
-		plan.Stages = append(plan.Stages, &stage.Vuln{Source: s.vulnSource, Jobs: 1})
+		plan.Stages = append(plan.Stages, &stage.Vuln{Source: s.vulnSource, Jobs: 1, Check: check})
 	}
 	if !s.cacheOff && a.ci.Platform != ci.GitHub {
 		// No post step outside GitHub Actions: save now, after the stages

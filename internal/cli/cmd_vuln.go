@@ -30,7 +30,9 @@ looked up too). Standard library entries are reported on the toolchain or
 go line.
 
 --scan package stops at imports; --scan module loads no package at all and
-looks up the build list and the Go version only.
+looks up the module's build list (what go list -m all selects) and the Go
+version. A module with no package under the current build constraints (a
+tools.go behind //go:build tools) gets the build-list lookup at any level.
 
 Databases (--db):
   official          x/vuln's default database (needs its web site)

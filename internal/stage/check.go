@@ -10,6 +10,7 @@ import (
 	"github.com/modhygiene/modhygiene/internal/check"
 	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/envcheck"
+	"github.com/modhygiene/modhygiene/internal/modgraph"
 )
 
 // Check runs the dependency-graph rules (MH002 to MH008, and MH009 when
@@ -24,6 +25,11 @@ type Check struct {
 	// Environment reports MH009 for the go command's environment. A plan
 	// reports MH009 from one stage only.
 	Environment bool
+
+	// Graphs are the module graphs Run loaded, in the order of the
+	// workspace's modules (nil for a module that could not be loaded), for
+	// a later stage to reuse (see Vuln.Check).
+	Graphs []*modgraph.Graph
 }
 
 // DefaultCheckJobs is the number of modules check loads at once.
@@ -63,7 +69,7 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 	}
 	var out Result
 	if res != nil {
-		out.Findings = res.Findings
+		out.Findings, c.Graphs = res.Findings, res.Graphs
 	}
 	notices := c.notices(res)
 	if c.Environment && envErr != nil {

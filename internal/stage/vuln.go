@@ -24,6 +24,10 @@ type Vuln struct {
 	// Jobs bounds the modules scanned at once; 0 means 1 (a symbol scan
 	// holds a module's program in memory).
 	Jobs int
+	// Check, when set, is the plan's check stage, which ran before: its
+	// module graphs are reused instead of loaded again, and the paths of
+	// MH010 are the ones check's findings name.
+	Check *Check
 }
 
 var _ Stage = (*Vuln)(nil)
@@ -49,16 +53,23 @@ func (v *Vuln) Run(ctx context.Context, env *Env) (Result, error) {
 	if err != nil {
 		return v.failed(env, res, err), nil
 	}
-	results, err := vuln.Scan(ctx, env.Workspace.Modules, vuln.Options{
+	opt := vuln.Options{
 		DB: dbURL, Level: level, Tests: v.Tests, Env: env.Go.Env, Runner: env.Go, Jobs: v.Jobs,
 		Done: func(r *vuln.Result) {
 			status := fmt.Sprintf("%d found", len(r.Findings))
-			if r.Err != nil {
+			switch {
+			case r.Err != nil:
 				status = "failed"
+			case r.NoPackages:
+				status += " (no packages: build list)"
 			}
 			fmt.Fprintf(env.Log, "vuln %-40s %-9s %s\n", r.Module.Rel, status, r.Duration.Round(time.Millisecond))
 		},
-	})
+	}
+	if v.Check != nil {
+		opt.Graphs = v.Check.Graphs
+	}
+	results, err := vuln.Scan(ctx, env.Workspace.Modules, opt)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
