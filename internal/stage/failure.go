@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
+
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/workspace"
@@ -53,7 +55,7 @@ func (fs *failures) record(f finding.Finding, line string) {
 // print tells a person about every failure, on env.Log.
 func (fs *failures) print(env *Env) {
 	for _, l := range fs.lines {
-		fmt.Fprintf(env.Log, "modhygiene: %s\n", l)
+		fmt.Fprintf(env.Log, "modhygiene: %s\n", ci.Redact(l))
 	}
 }
 

@@ -6,16 +6,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/modhygiene/modhygiene/internal/ci"
 )
 
-// warn prints a warning for a person on env.Log.
+// warn prints a warning for a person on env.Log, with any credentials in
+// URLs it quotes redacted.
 func warn(env *Env, format string, args ...any) {
-	fmt.Fprintf(env.Log, "modhygiene: warning: "+format+"\n", args...)
+	fmt.Fprintln(env.Log, ci.Redact(fmt.Sprintf("modhygiene: warning: "+format, args...)))
 }
 
-// notice prints a notice for a person on env.Log.
+// notice prints a notice for a person on env.Log, redacted as warn does.
 func notice(env *Env, format string, args ...any) {
-	fmt.Fprintf(env.Log, "modhygiene: notice: "+format+"\n", args...)
+	fmt.Fprintln(env.Log, ci.Redact(fmt.Sprintf("modhygiene: notice: "+format, args...)))
 }
 
 // modCache returns GOMODCACHE as the go command sees it in env, or "".
