@@ -6,20 +6,26 @@
 #
 #   bash scripts/bench-cache.sh [MODULE_DIR...]
 #
-# The MODULE_DIRs (default: this repository) are copied (go.mod and go.sum
-# only) into one repository of several modules, as a monorepo would have;
-# the cache is keyed by the union of their go.sum files. The module files
-# come from $(go env GOMODCACHE), which must already hold them. Knobs:
+# Without MODULE_DIRs it makes a module that requires BENCH_REQUIRE (large
+# real modules: client-go, the AWS SDK v1, the Google API clients; about
+# 600 MB once pruned) and downloads its dependencies through the module
+# proxy (go env GOPROXY) into a module cache of its own: that needs the
+# network. The MODULE_DIRs, when given, are copied (go.mod and go.sum
+# only) into one repository of several modules, as a monorepo would have,
+# and their module files come from $(go env GOMODCACHE), which must
+# already hold them. Either way the cache is keyed by the union of the
+# go.sum files, and the restore verifies every module version against
+# them (docs/cache.md). The machine's load is printed before and after. Knobs:
 #   SHARDS  shard counts compared (default "1 4 8 16 32")
 #   RUNS    runs of each timing, the fastest is shown (default 3)
 #   BUMP    dependency of the first module bumped to its next release
-#           (default github.com/minio/minio-go/v7)
+#           (default github.com/aws/aws-sdk-go without MODULE_DIRs, else
+#           github.com/minio/minio-go/v7)
+#   BENCH_REQUIRE  the modules required without MODULE_DIRs
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -gt 0 ] || set -- "$repo"
 shards=${SHARDS:-"1 4 8 16 32"}
 runs=${RUNS:-3}
-bump=${BUMP:-github.com/minio/minio-go/v7}
 src=$(go env GOMODCACHE)
 for t in tar zstd bc; do command -v $t >/dev/null || { echo "bench-cache: $t not found" >&2; exit 1; }; done
 
@@ -30,6 +36,32 @@ trap cleanup EXIT
 mh=$work/modhygiene
 (cd "$repo" && go build -o "$mh" ./cmd/modhygiene)
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+echo "load before: $(uptime)"
+
+if [ $# -eq 0 ]; then
+	# A module of large real dependencies, fetched through the module proxy
+	# into a module cache of its own.
+	require=${BENCH_REQUIRE:-"k8s.io/client-go@v0.31.0 github.com/aws/aws-sdk-go@v1.55.5 cloud.google.com/go/storage@v1.43.0 google.golang.org/api@v0.190.0"}
+	mkdir -p "$work/real"
+	printf 'module example.com/benchcache\n\ngo 1.23\n' >"$work/real/go.mod"
+	{
+		echo 'package main'
+		echo 'import ('
+		echo '	_ "k8s.io/client-go/kubernetes"'
+		echo '	_ "github.com/aws/aws-sdk-go/service/s3"'
+		echo '	_ "cloud.google.com/go/storage"'
+		echo '	_ "google.golang.org/api/compute/v1"'
+		echo ')'
+		echo 'func main() {}'
+	} >"$work/real/main.go"
+	[ -n "${BENCH_REQUIRE:-}" ] && rm "$work/real/main.go"
+	src=$work/realcache
+	(cd "$work/real" && GOMODCACHE=$src go get $require >/dev/null 2>&1 && GOMODCACHE=$src go mod tidy >/dev/null 2>&1 && GOMODCACHE=$src go mod download)
+	echo "downloaded $require through the module proxy (go env GOPROXY)"
+	set -- "$work/real"
+	bump=${BUMP:-github.com/aws/aws-sdk-go}
+fi
+bump=${BUMP:-${bump:-github.com/minio/minio-go/v7}}
 
 # now returns the time in seconds; settle first writes back dirty pages so
 # that no timing pays for the one before it.
@@ -131,3 +163,4 @@ if [ -n "$online" ]; then
 else
 	echo "bump and cold download skipped: set MODHYGIENE_ONLINE=1 (they reach the module proxy)"
 fi
+echo "load after: $(uptime)"

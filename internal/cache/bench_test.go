@@ -16,7 +16,8 @@ import (
 
 // benchInputs returns the module cache and go.sum named by MH_BENCH_MODCACHE
 // and MH_BENCH_GOSUM; scripts/bench-cache.sh is the benchmark to read, these
-// are for profiling (go test -bench . -cpuprofile).
+// are for profiling (go test -bench . -cpuprofile). MH_BENCH_HASHZIPS=1
+// restores with Options.HashZips.
 func benchInputs(b *testing.B) (string, *Keys) {
 	root, sum := os.Getenv("MH_BENCH_MODCACHE"), os.Getenv("MH_BENCH_GOSUM")
 	if root == "" || sum == "" {
@@ -62,7 +63,8 @@ func BenchmarkRestore(b *testing.B) {
 		time.Sleep(time.Second)
 		b.StartTimer()
 		par, _ := strconv.Atoi(os.Getenv("MH_BENCH_PAR"))
-		if res := Restore(context.Background(), st, ModuleSet(dst, k), Options{Parallel: par}); res.Status != Hit {
+		o := Options{Parallel: par, HashZips: os.Getenv("MH_BENCH_HASHZIPS") != ""}
+		if res := Restore(context.Background(), st, ModuleSet(dst, k), o); res.Status != Hit {
 			b.Fatalf("%+v", res)
 		}
 		b.StopTimer()

@@ -24,41 +24,6 @@ import (
 	"github.com/modhygiene/modhygiene/internal/cache/store/local"
 )
 
-const testSum = `example.com/a v1.0.0 h1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=
-example.com/a v1.0.0/go.mod h1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=
-example.com/B v1.2.0 h1:ccccccccccccccccccccccccccccccccccccccccccc=
-example.com/B v1.2.0/go.mod h1:ddddddddddddddddddddddddddddddddddddddddddd=
-example.com/modonly v0.1.0/go.mod h1:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee=
-example.com/c/v2 v2.0.1 h1:fffffffffffffffffffffffffffffffffffffffffff=
-example.com/c/v2 v2.0.1/go.mod h1:ggggggggggggggggggggggggggggggggggggggggggg=
-`
-
-// writeVersion makes the module cache files of one version as the go
-// command does: download files 0644, the extracted tree read-only.
-func writeVersion(t *testing.T, root, path, version string, modOnly bool) {
-	t.Helper()
-	ep, ev, err := escape(path, version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl := filepath.Join(root, "cache", "download", filepath.FromSlash(ep), "@v")
-	must(t, os.MkdirAll(dl, 0o755))
-	must(t, os.WriteFile(filepath.Join(dl, ev+".info"), []byte(`{"Version":"`+version+`"}`), 0o644))
-	must(t, os.WriteFile(filepath.Join(dl, ev+".mod"), []byte("module "+path+"\n"), 0o644))
-	if modOnly {
-		return
-	}
-	must(t, os.WriteFile(filepath.Join(dl, ev+".zip"), bytes.Repeat([]byte(path+version), 1000), 0o644))
-	must(t, os.WriteFile(filepath.Join(dl, ev+".ziphash"), []byte("h1:x"), 0o644))
-	tree := filepath.Join(root, filepath.FromSlash(ep)+"@"+ev)
-	must(t, os.MkdirAll(filepath.Join(tree, "sub"), 0o755))
-	must(t, os.WriteFile(filepath.Join(tree, "go.mod"), []byte("module "+path+"\n"), 0o444))
-	must(t, os.WriteFile(filepath.Join(tree, "sub", "x.go"), []byte("package sub\n"), 0o444))
-	must(t, os.WriteFile(filepath.Join(tree, "run.sh"), []byte("#!/bin/sh\n"), 0o555))
-	must(t, os.Chmod(filepath.Join(tree, "sub"), 0o555))
-	must(t, os.Chmod(tree, 0o555))
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -187,7 +152,7 @@ func TestBumpUploadsOneShard(t *testing.T) {
 	var w warnings
 	first := Save(context.Background(), st, ModuleSet(src, k), w.opts())
 	writeVersion(t, src, "example.com/c/v2", "v2.0.2", false)
-	sum2 := strings.ReplaceAll(testSum, "v2.0.1", "v2.0.2")
+	sum2 := sumText(bumped()...)
 	k2 := ModuleKeys(SumLines([]byte(sum2)), 16)
 	second := Save(context.Background(), st, ModuleSet(src, k2), w.opts())
 	if second.Uploaded != 1 || second.Reused != first.Uploaded-1 {
@@ -439,6 +404,7 @@ func TestPrune(t *testing.T) {
 	want := strings.Join([]string{
 		"example.com/a@v0.9.0",
 		"cache/download/example.com/a/@v/v0.9.0.info",
+		"cache/download/example.com/a/@v/v0.9.0.lock",
 		"cache/download/example.com/a/@v/v0.9.0.mod",
 		"cache/download/example.com/a/@v/v0.9.0.zip",
 		"cache/download/example.com/a/@v/v0.9.0.ziphash",
@@ -457,7 +423,7 @@ func TestKeysStable(t *testing.T) {
 		t.Errorf("keys differ: %s %s", a.Module, b.Module)
 	}
 	// A bump changes the key of one shard only.
-	c := ModuleKeys(SumLines([]byte(strings.ReplaceAll(testSum, "v2.0.1", "v2.0.2"))), 16)
+	c := ModuleKeys(SumLines([]byte(sumText(bumped()...))), 16)
 	changed := 0
 	for i := range a.Shards {
 		if a.Shards[i].Key != c.Shards[i].Key {
@@ -565,7 +531,7 @@ func TestEvictedShardUploadedAgain(t *testing.T) {
 	}
 	must(t, os.Remove(filepath.Join(dir, evicted)))
 	writeVersion(t, src, "example.com/c/v2", "v2.0.2", false)
-	k2 := ModuleKeys(SumLines([]byte(strings.ReplaceAll(testSum, "v2.0.1", "v2.0.2"))), 4)
+	k2 := ModuleKeys(SumLines([]byte(sumText(bumped()...))), 4)
 	second := Save(context.Background(), st, ModuleSet(src, k2), w.opts())
 	if second.Uploaded != 2 || second.Reused != first.Uploaded-2 {
 		t.Errorf("after an eviction and a bump: uploaded %d, reused %d (first save %d)\n%s", second.Uploaded, second.Reused, first.Uploaded, &w)

@@ -10,9 +10,13 @@
 // shard. A small manifest under the whole key lists the shards with their
 // SHA-256 sums.
 //
-// Restoring checks every archive entry (no absolute paths, no "..", no
-// links leaving the target, a size cap), unpacks into a temporary directory
-// inside the cache, verifies the sums, and only then moves the new files into
-// place, skipping files that already exist. A corrupt, truncated or hostile
-// archive is a miss and leaves the cache as it was.
+// Restoring trusts nothing it reads from the store. It checks every
+// archive entry (no absolute paths, no "..", no links, no sparse or special
+// files, within an unpack budget), writes only the units of module versions
+// that the go.sum lines name, hashes each of them as it streams in the way
+// the go command does (golang.org/x/mod/sumdb/dirhash), and moves into
+// place only the versions whose units match go.sum, skipping files that
+// already exist; a version that does not match is left out with a warning.
+// A corrupt, truncated or hostile archive is a miss and leaves the cache as
+// it was. Build cache entries cannot be checked this way (docs/cache.md).
 package cache

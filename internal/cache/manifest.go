@@ -26,8 +26,11 @@ type ShardEntry struct {
 	SHA256 string `json:"sha256"`
 	// Size is the archive's size in bytes.
 	Size int64 `json:"size"`
-	// Files is the number of files in the archive.
+	// Files is the number of files in the archive; 0 means unknown.
 	Files int `json:"files"`
+	// Unpacked is the size of the archive's tar stream, headers included;
+	// 0 means unknown. A restore unpacks no more than this.
+	Unpacked int64 `json:"unpacked,omitempty"`
 }
 
 const maxManifest = 4 << 20
@@ -48,9 +51,15 @@ func readManifest(e *store.Entry) (*Manifest, error) {
 	if m.Format != Format {
 		return nil, fmt.Errorf("manifest %s: format %q, want %q", e.Key, m.Format, Format)
 	}
+	if m.Key != e.Key {
+		return nil, fmt.Errorf("manifest %s: says it is %s", e.Key, m.Key)
+	}
 	for _, s := range m.Shards {
 		if err := store.CheckKey(s.Key); err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", e.Key, err)
+		}
+		if s.Size <= 0 || s.Files < 0 || s.Unpacked < 0 {
+			return nil, fmt.Errorf("manifest %s: shard %s has an invalid size", e.Key, s.Key)
 		}
 		if len(s.SHA256) != 64 {
 			return nil, fmt.Errorf("manifest %s: shard %s has no sha256", e.Key, s.Key)

@@ -14,10 +14,15 @@ import (
 
 // ModuleSet returns the module cache at root (GOMODCACHE) as a Set with the
 // keys k. Only the module versions k names are part of it: the pruned
-// cache. Computing the units reads the directory, so call it just before
-// saving.
+// cache; a restore checks every unit against the go.sum hashes of k.
+// Computing the units reads the directory, so call it just before saving.
 func ModuleSet(root string, k *Keys) *Set {
 	set := &Set{Name: "module cache", Root: root, Key: k.Module, Prefixes: k.Prefixes}
+	var lines []string
+	for _, sh := range k.Shards {
+		lines = append(lines, sh.Lines...)
+	}
+	set.Sums = NewSums(lines)
 	for _, sh := range k.Shards {
 		ss := SetShard{Key: sh.Key}
 		for _, v := range sh.Versions {
@@ -127,30 +132,7 @@ func Prune(root string, keep []Version, dryRun bool) (*PruneResult, error) {
 		}
 		return removeAll(p)
 	}
-	// Extracted trees: directories below root (outside cache/) whose name
-	// holds "@".
-	var trees []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() || p == root {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "cache" || strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if strings.Contains(d.Name(), "@") {
-			trees = append(trees, rel)
-			return filepath.SkipDir
-		}
-		return nil
-	})
+	trees, err := extractedTrees(root)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +185,34 @@ func Prune(root string, keep []Version, dryRun bool) (*PruneResult, error) {
 		return remove(filepath.ToSlash(r))
 	})
 	return res, err
+}
+
+// extractedTrees lists the extracted module trees of the module cache at
+// root: directories below it (outside cache/) whose name holds "@".
+func extractedTrees(root string) ([]string, error) {
+	var trees []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() || p == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "cache" || strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if strings.Contains(d.Name(), "@") {
+			trees = append(trees, rel)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return trees, err
 }
 
 func duSize(p string) int64 {

@@ -303,25 +303,25 @@ func TestDefaultReporters(t *testing.T) {
 func TestEnvPolicy(t *testing.T) {
 	gh := func(kv ...string) *Env { return ReadEnviron(append([]string{"GITHUB_ACTIONS=true"}, kv...)) }
 	for _, tc := range []struct {
-		env                    *Env
-		onPR                   bool
-		restore, save, trusted bool
+		env           *Env
+		onPR          bool
+		restore, save bool
 	}{
-		{gh("GITHUB_EVENT_NAME=push"), false, true, true, true},
-		{gh("GITHUB_EVENT_NAME=pull_request"), false, true, false, false},
-		{gh("GITHUB_EVENT_NAME=pull_request"), true, true, true, false},
-		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=read"), false, true, false, true},
-		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=write-only"), false, false, true, true},
-		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=none"), false, false, false, true},
-		{gh("GITHUB_EVENT_NAME=issue_comment"), false, true, false, false},
-		{ReadEnviron([]string{"GITLAB_CI=true"}), false, true, true, false},
-		{ReadEnviron([]string{"GITLAB_CI=true", "CI_COMMIT_REF_PROTECTED=true"}), false, true, true, true},
-		{ReadEnviron(nil), false, true, true, true},
+		{gh("GITHUB_EVENT_NAME=push"), false, true, true},
+		{gh("GITHUB_EVENT_NAME=pull_request"), false, true, false},
+		{gh("GITHUB_EVENT_NAME=pull_request"), true, true, true},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=read"), false, true, false},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=write-only"), false, false, true},
+		{gh("GITHUB_EVENT_NAME=push", "ACTIONS_CACHE_MODE=none"), false, false, false},
+		{gh("GITHUB_EVENT_NAME=issue_comment"), false, true, false},
+		{ReadEnviron([]string{"GITLAB_CI=true"}), false, true, true},
+		{ReadEnviron([]string{"GITLAB_CI=true", "CI_COMMIT_REF_PROTECTED=true"}), false, true, true},
+		{ReadEnviron(nil), false, true, true},
 	} {
 		r, _ := tc.env.RestoreAllowed()
 		s, _ := tc.env.SaveAllowed(tc.onPR)
-		if r != tc.restore || s != tc.save || tc.env.TrustedRef() != tc.trusted {
-			t.Errorf("%+v onPR=%v: restore=%v save=%v trusted=%v, want %v %v %v", tc.env.GitHub, tc.onPR, r, s, tc.env.TrustedRef(), tc.restore, tc.save, tc.trusted)
+		if r != tc.restore || s != tc.save {
+			t.Errorf("%+v onPR=%v: restore=%v save=%v, want %v %v", tc.env.GitHub, tc.onPR, r, s, tc.restore, tc.save)
 		}
 	}
 }
@@ -336,5 +336,38 @@ func TestInputs(t *testing.T) {
 	}
 	if got := ReadEnviron(nil).Input("fail-on"); got != "" {
 		t.Errorf("an input that is not set: %q", got)
+	}
+}
+
+func TestBuildCacheSaveAllowed(t *testing.T) {
+	for _, c := range []struct {
+		env     []string
+		def     string
+		allowed bool
+	}{
+		{nil, "", true},
+		{[]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=push", "GITHUB_REF=refs/heads/main", "GITHUB_REF_PROTECTED=true"}, "", true},
+		{[]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=push", "GITHUB_REF=refs/heads/main"}, "main", true},
+		{[]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=push", "GITHUB_REF=refs/heads/topic"}, "main", false},
+		{[]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request", "GITHUB_REF=refs/pull/1/merge", "GITHUB_REF_PROTECTED=true"}, "main", false},
+		{[]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request_target", "GITHUB_REF=refs/heads/main"}, "main", false},
+		{[]string{"GITLAB_CI=true", "CI_COMMIT_REF_PROTECTED=true"}, "", true},
+		{[]string{"GITLAB_CI=true", "CI_COMMIT_REF_PROTECTED=false", "CI_COMMIT_REF_NAME=topic"}, "", false},
+	} {
+		got, why := ReadEnviron(c.env).BuildCacheSaveAllowed(c.def)
+		if got != c.allowed || (got == (why != "")) {
+			t.Errorf("%v (default branch %q): %v %q, want %v", c.env, c.def, got, why, c.allowed)
+		}
+	}
+}
+
+func TestEventDefaultBranch(t *testing.T) {
+	read := func(string) ([]byte, error) { return []byte(`{"repository":{"default_branch":"trunk"}}`), nil }
+	e := ReadEnviron([]string{"GITHUB_ACTIONS=true", "GITHUB_EVENT_PATH=/ev.json"})
+	if got := e.EventDefaultBranch(read); got != "trunk" {
+		t.Errorf("default branch = %q", got)
+	}
+	if got := ReadEnviron(nil).EventDefaultBranch(read); got != "" {
+		t.Errorf("outside GitHub: %q", got)
 	}
 }

@@ -44,6 +44,9 @@ type GitHubEnv struct {
 	// ResultsURL and RuntimeToken reach the cache service (set only for
 	// node and container actions); CacheMode is ACTIONS_CACHE_MODE.
 	ResultsURL, RuntimeToken, CacheMode string
+	// RefProtected is GITHUB_REF_PROTECTED=true: the ref has branch
+	// protection rules.
+	RefProtected bool
 }
 
 // GitLabEnv are the variables of a GitLab CI job.
@@ -82,7 +85,7 @@ func Read(getenv func(string) string) *Env {
 		SHA: getenv("GITHUB_SHA"), BaseRef: getenv("GITHUB_BASE_REF"), HeadRef: getenv("GITHUB_HEAD_REF"),
 		RunnerTemp: getenv("RUNNER_TEMP"), Debug: getenv("RUNNER_DEBUG") == "1",
 		ResultsURL: getenv("ACTIONS_RESULTS_URL"), RuntimeToken: getenv("ACTIONS_RUNTIME_TOKEN"),
-		CacheMode: getenv("ACTIONS_CACHE_MODE"),
+		CacheMode: getenv("ACTIONS_CACHE_MODE"), RefProtected: getenv("GITHUB_REF_PROTECTED") == "true",
 	}
 	e.GitLab = GitLabEnv{
 		ProjectDir: getenv("CI_PROJECT_DIR"), APIURL: getenv("CI_API_V4_URL"), ProjectID: getenv("CI_PROJECT_ID"),
@@ -172,23 +175,36 @@ func (e *Env) SaveAllowed(onPR bool) (bool, string) {
 	}
 }
 
-// TrustedRef reports whether the run is on a ref whose caches other runs
-// may trust: not a pull or merge request from anyone who can push to it.
-// On GitHub, a push, schedule or workflow_dispatch event; on GitLab a
-// protected ref; elsewhere (a laptop, a self-hosted runner's own store)
-// always.
-func (e *Env) TrustedRef() bool {
+// BuildCacheSaveAllowed says whether the build cache may be saved from
+// this run. A build cache entry cannot be verified on restore (unlike the
+// module cache, against go.sum), so one saved from a ref anyone with a pull
+// request or a topic branch can write would plant compiled code in the
+// default branch's builds. On GitHub Actions only push, schedule and
+// workflow_dispatch runs of a protected ref or of the default branch
+// (defaultBranch, from the event's repository.default_branch; "" when
+// unknown) save; on GitLab CI only pipelines of a protected ref. Elsewhere
+// (a laptop, a store only its own jobs can write) it is allowed. The
+// reason is for a person.
+func (e *Env) BuildCacheSaveAllowed(defaultBranch string) (bool, string) {
 	switch e.Platform {
 	case GitHub:
-		switch e.GitHub.EventName {
-		case "push", "schedule", "workflow_dispatch", "":
-			return true
+		switch ev := e.GitHub.EventName; ev {
+		case "push", "schedule", "workflow_dispatch":
+		default:
+			return false, "not saving the build cache on " + ev + " events: its entries cannot be verified on restore, so only protected branches save them"
 		}
-		return false
+		ref := e.GitHub.Ref
+		if e.GitHub.RefProtected || defaultBranch != "" && ref == "refs/heads/"+defaultBranch {
+			return true, ""
+		}
+		return false, "not saving the build cache from " + ref + ", which is neither protected nor the default branch: its entries cannot be verified on restore"
 	case GitLab:
-		return e.GitLab.RefProtected
+		if e.GitLab.RefProtected {
+			return true, ""
+		}
+		return false, "not saving the build cache from " + e.GitLab.RefName + ", which is not a protected ref: its entries cannot be verified on restore"
 	}
-	return true
+	return true, ""
 }
 
 // Branch is the branch the run belongs to, for keys of small per-branch

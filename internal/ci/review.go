@@ -22,6 +22,9 @@ type Review struct {
 
 // event is the part of a GitHub event payload that matters here.
 type event struct {
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
 	PullRequest *struct {
 		Number int `json:"number"`
 		Base   struct {
@@ -86,4 +89,22 @@ func (e *Env) Review(readFile func(string) ([]byte, error)) (*Review, error) {
 		return &Review{Number: n, BaseSHA: e.GitLab.DiffBaseSHA, HeadSHA: e.GitLab.CommitSHA}, nil
 	}
 	return nil, nil
+}
+
+// EventDefaultBranch returns the repository's default branch from the
+// GitHub event payload (repository.default_branch), read through readFile,
+// or "" when there is none.
+func (e *Env) EventDefaultBranch(readFile func(string) ([]byte, error)) string {
+	if e.Platform != GitHub || e.GitHub.EventPath == "" {
+		return ""
+	}
+	data, err := readFile(e.GitHub.EventPath)
+	if err != nil {
+		return ""
+	}
+	var ev event
+	if json.Unmarshal(data, &ev) != nil {
+		return ""
+	}
+	return ev.Repository.DefaultBranch
 }

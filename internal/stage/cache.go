@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -123,6 +124,9 @@ func (r *Restore) Run(ctx context.Context, env *Env) (Result, error) {
 	res.Outputs["cache-matched-key"] = c.Matched
 	res.Outputs["cache-bytes"] = fmt.Sprint(c.Bytes)
 	res.Summary = fmt.Sprintf("module cache %s from %s: %d of %d shards, %s, %d files", c.Status, env.Store, c.Restored, c.Shards, HumanBytes(c.Bytes), c.Files)
+	if n := len(c.Rejected); n > 0 {
+		res.Summary += fmt.Sprintf(", %d module %s failed verification against go.sum", n, plural(n, "version", "versions"))
+	}
 	if c.Matched == "" {
 		res.Summary = fmt.Sprintf("module cache miss: nothing restored from %s", env.Store)
 	}
@@ -245,8 +249,8 @@ func (s *Save) Run(ctx context.Context, env *Env) (Result, error) {
 // cache entry cannot be verified against go.sum, so one saved by a pull
 // request could plant compiled code for the default branch.
 func (s *Save) saveBuild(ctx context.Context, env *Env, f *CacheFacts, opts cache.Options) string {
-	if !env.CI.TrustedRef() {
-		return "build cache not saved from an untrusted ref"
+	if ok, why := env.CI.BuildCacheSaveAllowed(env.CI.EventDefaultBranch(os.ReadFile)); !ok {
+		return why
 	}
 	set, err := cache.BuildSet(f.BuildCache, f.BuildPrefix, f.Lines)
 	if err != nil {

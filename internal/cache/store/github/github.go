@@ -37,8 +37,14 @@ type Options struct {
 	// Version is the cache version string that scopes entries; empty means
 	// one derived from the archive format.
 	Version string
-	// Client is the HTTP client; nil means a client with a 10-minute timeout.
+	// Client is the HTTP client; nil means one whose transport enforces
+	// Timeouts.
 	Client *http.Client
+	// Timeouts bound every request (connect, first byte, idle between
+	// bytes); the zero value is store.Timeouts' default. A request that
+	// times out is not tried again: the caller's budget is better spent
+	// elsewhere.
+	Timeouts store.Timeouts
 	// Mask is called with every signed URL before it is used, so that its
 	// signature can be masked in the job log; nil does nothing.
 	Mask func(signedURL string)
@@ -75,7 +81,7 @@ func New(o Options) (*Store, error) {
 		o.Version = hex.EncodeToString(sum[:])
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Minute}
+		o.Client = &http.Client{Transport: o.Timeouts.Transport()}
 	}
 	if o.BlockSize <= 0 {
 		o.BlockSize = 32 << 20
@@ -141,9 +147,10 @@ func (s *Store) call(ctx context.Context, method string, in, out any) error {
 	return nil
 }
 
-// do sends a request made by mk, retrying up to three times on 429 and 5xx.
-// It honours Retry-After up to MaxRetryAfter and gives up beyond it rather
-// than hammering a throttled service. Errors never include the URL.
+// do sends a request made by mk, retrying up to three times on 429, 5xx
+// and connection errors other than timeouts. It honours Retry-After up to
+// MaxRetryAfter and gives up beyond it rather than hammering a throttled
+// service. Errors never include the URL.
 func (s *Store) do(ctx context.Context, mk func() (*http.Request, error)) (*http.Response, error) {
 	const tries = 3
 	for i := 1; ; i++ {
@@ -157,7 +164,7 @@ func (s *Store) do(ctx context.Context, mk func() (*http.Request, error)) (*http
 			if errors.As(err, &ue) {
 				err = ue.Err // the URL may carry a signature
 			}
-			if i < tries && ctx.Err() == nil {
+			if i < tries && ctx.Err() == nil && !store.IsTimeout(err) {
 				if serr := s.o.Sleep(ctx, time.Duration(i)*time.Second); serr == nil {
 					continue
 				}
@@ -269,7 +276,7 @@ type createResp struct {
 type finalizeReq struct {
 	Key       string `json:"key"`
 	Version   string `json:"version"`
-	SizeBytes int64  `json:"size_bytes"`
+	SizeBytes int64  `json:"size_bytes,string"` // an int64: a string in protobuf's JSON
 }
 
 type finalizeResp struct {
@@ -293,7 +300,15 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, err
 		return 0, err
 	}
 	if !cr.OK || cr.SignedUploadURL == "" {
-		// The service answers ok:false when the key exists or is reserved.
+		// The service answers ok:false when the key exists or another job
+		// is writing it, and also, with its reason in the message, when the
+		// job may not write (a read-only token: "cache write denied: ...").
+		if strings.HasPrefix(cr.Message, deniedPrefix) {
+			return 0, fmt.Errorf("CreateCacheEntry %s: %s", key, cr.Message)
+		}
+		if cr.Message != "" {
+			return 0, fmt.Errorf("%w (the service says: %s)", store.ErrExists, cr.Message)
+		}
 		return 0, store.ErrExists
 	}
 	if s.o.Mask != nil {
@@ -383,6 +398,11 @@ func (s *Store) put(ctx context.Context, signed string, extra url.Values, data [
 	}
 	return nil
 }
+
+// deniedPrefix starts the message of a CreateCacheEntry answer that
+// refuses a job the right to write (a read-only token), as the service
+// and @actions/cache agree.
+const deniedPrefix = "cache write denied:"
 
 var _ store.Checker = (*Store)(nil)
 

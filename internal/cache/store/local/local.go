@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/modhygiene/modhygiene/internal/cache/store"
 )
@@ -18,15 +19,29 @@ import (
 // Store keeps each entry as one file named by its key in Dir. Writers write
 // a temporary file in Dir and rename it into place, so concurrent writers of
 // one key are safe (the last rename wins, and both wrote the same content)
-// and a reader never sees a partial entry.
+// and a reader never sees a partial entry. Only regular files are entries:
+// anything else under a key (a FIFO, a link, a directory) is refused
+// without being opened for reading.
+//
+// The store keeps itself under MaxBytes: after each Put it removes the
+// entries used least recently until the rest fit. Opening an entry counts
+// as a use (its access time is set; its modification time, which orders
+// prefix lookups, stays the time it was written).
 type Store struct {
 	// Dir is the directory of the entries; it is created on the first Put.
 	Dir string
+	// MaxBytes is the most the entries may hold in all; 0 means
+	// DefaultMaxBytes, a negative value no limit. The entry just written
+	// is never removed, even when it alone is larger.
+	MaxBytes int64
 }
+
+// DefaultMaxBytes is the default size budget of a Store: 1 GiB.
+const DefaultMaxBytes = 1 << 30
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a store in dir.
+// New returns a store in dir with the default size budget.
 func New(dir string) *Store { return &Store{Dir: dir} }
 
 // String returns the store as a file URL.
@@ -72,7 +87,8 @@ func (s *Store) Open(ctx context.Context, key string, prefixes ...string) (*stor
 }
 
 func (s *Store) open(key string) (*store.Entry, error) {
-	f, err := os.Open(filepath.Join(s.Dir, key))
+	name := filepath.Join(s.Dir, key)
+	f, err := openRegular(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, store.ErrNotFound
 	}
@@ -86,8 +102,10 @@ func (s *Store) open(key string) (*store.Entry, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file", f.Name())
+		return nil, fmt.Errorf("%s is not a regular file", name)
 	}
+	// A use: the access time orders eviction.
+	os.Chtimes(name, time.Now(), fi.ModTime())
 	return &store.Entry{Key: key, Size: fi.Size(), Body: f}, nil
 }
 
@@ -122,6 +140,7 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, err
 		os.Remove(f.Name())
 		return 0, err
 	}
+	s.evict(key)
 	return n, nil
 }
 
@@ -141,14 +160,23 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 var _ store.Checker = (*Store)(nil)
 
-// Exists reports whether the entry file is present.
+// Exists reports whether the entry file is present. A present entry
+// counts as used.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	if err := store.CheckKey(key); err != nil {
 		return false, err
 	}
-	_, err := os.Stat(filepath.Join(s.Dir, key))
+	name := filepath.Join(s.Dir, key)
+	fi, err := os.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s is not a regular file", name)
+	}
+	os.Chtimes(name, time.Now(), fi.ModTime())
+	return true, nil
 }

@@ -92,3 +92,79 @@ func TestStoreDown(t *testing.T) {
 func TestCacheRoundTrip(t *testing.T) {
 	storetest.RoundTrip(t, New(t.TempDir()))
 }
+
+// TestEvict: past its budget the store removes the entries used least
+// recently; an open counts as a use; the entry just written stays.
+func TestEvict(t *testing.T) {
+	ctx := context.Background()
+	s := &Store{Dir: t.TempDir(), MaxBytes: 250}
+	body := strings.Repeat("x", 100)
+	past := time.Now().Add(-time.Hour)
+	for i, key := range []string{"k-1", "k-2"} {
+		if _, err := s.Put(ctx, key, strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+		at := past.Add(time.Duration(i) * time.Minute)
+		os.Chtimes(filepath.Join(s.Dir, key), at, at)
+	}
+	e, err := s.Open(ctx, "k-1") // k-1 is now the most recently used
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Body.Close()
+	if _, err := s.Put(ctx, "k-3", strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s.Dir); got != "k-1 k-3" {
+		t.Errorf("after eviction: %s, want k-1 k-3", got)
+	}
+	// The prefix lookup still picks the newest written, not the last used.
+	e, err = s.Open(ctx, "k-9", "k-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Body.Close()
+	if e.Key != "k-3" {
+		t.Errorf("prefix lookup: %s, want k-3", e.Key)
+	}
+	// An entry larger than the budget is kept alone.
+	if _, err := s.Put(ctx, "k-big", strings.NewReader(strings.Repeat("y", 300))); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, s.Dir); got != "k-big" {
+		t.Errorf("after a large put: %s, want k-big", got)
+	}
+}
+
+func names(t *testing.T, dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return strings.Join(out, " ")
+}
+
+// TestPutCancelled: a save cancelled in the middle (SIGTERM) leaves no
+// temporary file and no entry.
+func TestPutCancelled(t *testing.T) {
+	s := New(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	r := io.MultiReader(strings.NewReader(strings.Repeat("x", 1<<20)), readerFunc(func(p []byte) (int, error) {
+		cancel()
+		return copy(p, "more"), nil
+	}), strings.NewReader(strings.Repeat("y", 1<<20)))
+	if _, err := s.Put(ctx, "k", r); err == nil {
+		t.Fatal("put went on after its context was cancelled")
+	}
+	if got := names(t, s.Dir); got != "" {
+		t.Errorf("left behind: %s", got)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

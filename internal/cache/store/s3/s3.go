@@ -38,6 +38,18 @@ var _ store.Store = (*Store)(nil)
 // (style=virtual) is what Aliyun OSS needs; the default is chosen by the
 // client from the endpoint.
 func New(spec string, getenv func(string) string) (*Store, error) {
+	return NewWith(spec, getenv, Options{})
+}
+
+// Options tune a Store. The zero value is the default.
+type Options struct {
+	// Timeouts bound every request (connect, first byte, idle between
+	// bytes); the zero value is store.Timeouts' default.
+	Timeouts store.Timeouts
+}
+
+// NewWith is New with options.
+func NewWith(spec string, getenv func(string) string, o Options) (*Store, error) {
 	u, err := url.Parse(spec)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return nil, fmt.Errorf("%q: want s3://BUCKET/PREFIX?endpoint=HOST&region=R", spec)
@@ -84,7 +96,7 @@ func New(spec string, getenv func(string) string) (*Store, error) {
 	} else {
 		creds = credentials.NewStatic("", "", "", credentials.SignatureAnonymous)
 	}
-	c, err := minio.New(endpoint, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup, Transport: http.DefaultTransport,
+	c, err := minio.New(endpoint, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup, Transport: o.Timeouts.Transport(),
 		// A cache that is down must not stall the job: a few quick retries, then a miss.
 		MaxRetries: 3})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -112,4 +113,41 @@ func TestParse(t *testing.T) {
 	if s.String() != "s3://bucket/a/b/" || s.prefix != "a/b/" {
 		t.Errorf("got %s prefix %q", s, s.prefix)
 	}
+}
+
+// TestHung: an endpoint that accepts connections and never answers costs
+// the deadline (with the client's few retries), not minutes. The context
+// of a minute is the failure.
+func TestHung(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	_, getenv := newServer(t)
+	s, err := NewWith("s3://ci-cache/p?endpoint=http://"+ln.Addr().String()+"&style=path", getenv,
+		Options{Timeouts: store.Timeouts{Connect: time.Second, FirstByte: 300 * time.Millisecond, Idle: 300 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.Open(ctx, "k", "k"); err == nil || ctx.Err() != nil {
+		t.Errorf("open from a hung endpoint after %v: %v (context %v)", time.Since(start), err, ctx.Err())
+	}
+	start = time.Now()
+	if _, err := s.Put(ctx, "k", strings.NewReader("x")); err == nil || ctx.Err() != nil {
+		t.Errorf("put to a hung endpoint after %v: %v (context %v)", time.Since(start), err, ctx.Err())
+	}
+	t.Logf("bounded in %v", time.Since(start))
 }
