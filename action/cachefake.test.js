@@ -49,6 +49,17 @@ test('save and restore through the fake', async (t) => {
   const ranged = await fetch(exact.body.signed_download_url, { headers: { Range: 'bytes=6-' } });
   assert.equal(ranged.status, 206);
   assert.equal(await ranged.text(), 'world');
+  // The Azure SDK the real client uses asks HEAD first and pins the blob
+  // with If-Match on the ETag it got.
+  const head = await fetch(exact.body.signed_download_url, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), '11');
+  assert.match(head.headers.get('etag'), /^"0x[0-9A-F]{16}"$/);
+  assert.equal(head.headers.get('x-ms-blob-type'), 'BlockBlob');
+  const pinned = await fetch(exact.body.signed_download_url, { headers: { 'If-Match': head.headers.get('etag'), Range: 'bytes=0-4' } });
+  assert.equal(await pinned.text(), 'hello');
+  const stale = await fetch(exact.body.signed_download_url, { headers: { 'If-Match': '"0xDEAD"' } });
+  assert.equal(stale.status, 412);
   const fallback = await call(fake, 'GetCacheEntryDownloadURL', { key: 'gomod-xyz', restore_keys: ['gomod-'], version: v });
   assert.equal(fallback.body.matched_key, 'gomod-abc');
   const other = await call(fake, 'GetCacheEntryDownloadURL', { key: 'gomod-abc', version: 'v2' });

@@ -132,7 +132,12 @@ function startCacheFake({ token = 'fake-runtime-token' } = {}) {
           res.end('MissingRequiredHeader x-ms-blob-type');
           return;
         }
-        res.writeHead(201);
+        if (b.data) {
+          // A committed blob gets a new ETag, as Azure gives one per write.
+          b.etag = `"0x${crypto.createHash('sha256').update(b.data).digest('hex').slice(0, 16).toUpperCase()}"`;
+          b.modified = new Date().toUTCString();
+        }
+        res.writeHead(201, b.etag ? { ETag: b.etag, 'Last-Modified': b.modified } : {});
         res.end();
         return;
       }
@@ -142,18 +147,32 @@ function startCacheFake({ token = 'fake-runtime-token' } = {}) {
           res.end('BlobNotFound');
           return;
         }
+        if (req.headers['if-match'] && req.headers['if-match'] !== b.etag) {
+          // The blob changed under a client that read part of it.
+          res.writeHead(412);
+          res.end('ConditionNotMet');
+          return;
+        }
+        const blobHeaders = {
+          ETag: b.etag,
+          'Last-Modified': b.modified,
+          'x-ms-blob-type': 'BlockBlob',
+          'Accept-Ranges': 'bytes',
+          'Content-Type': 'application/octet-stream',
+        };
         const range = (req.headers.range || req.headers['x-ms-range'] || '').match(/^bytes=(\d+)-(\d*)$/);
         if (range) {
           const start = Number(range[1]);
           const end = range[2] ? Math.min(Number(range[2]), b.data.length - 1) : b.data.length - 1;
           res.writeHead(206, {
+            ...blobHeaders,
             'Content-Length': end - start + 1,
             'Content-Range': `bytes ${start}-${end}/${b.data.length}`,
           });
           res.end(req.method === 'HEAD' ? undefined : b.data.subarray(start, end + 1));
           return;
         }
-        res.writeHead(200, { 'Content-Length': b.data.length });
+        res.writeHead(200, { ...blobHeaders, 'Content-Length': b.data.length });
         res.end(req.method === 'HEAD' ? undefined : b.data);
         return;
       }
