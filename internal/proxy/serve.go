@@ -31,12 +31,12 @@ func (s *Server) serveImmutable(w http.ResponseWriter, r *http.Request, req requ
 		s.fail(w, &notFoundError{fmt.Sprintf("%s is private (GONOPROXY): not asked of any mirror", req.path)})
 		return
 	}
-	_, err, shared := s.group.Do(req.rel, func() (any, error) { return nil, s.fetchImmutable(req) })
+	v, err, shared := s.group.Do(req.rel, func() (any, error) { return s.fetchImmutable(req) })
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	counter := &s.st.fetched
+	counter := v.(*source)
 	if shared {
 		counter = &s.st.joined
 	}
@@ -46,18 +46,19 @@ func (s *Server) serveImmutable(w http.ResponseWriter, r *http.Request, req requ
 }
 
 // fetchImmutable brings a file into the proxy's directory from the store
-// or the mirrors, and has what the mirrors served verified and shared.
-func (s *Server) fetchImmutable(req request) error {
+// or the mirrors, and has what the mirrors served verified and shared. It
+// returns the counter of the place the file came from.
+func (s *Server) fetchImmutable(req request) (*source, error) {
 	dst := filepath.Join(s.dir, filepath.FromSlash(req.rel))
 	if _, err := os.Stat(dst); err == nil {
-		return nil // another caller fetched it meanwhile
+		return &s.st.cache, nil // another caller fetched it meanwhile
 	}
 	sp := s.specFor(req)
 	if s.fromStore(req, sp) {
-		return nil
+		return &s.st.storeRead, nil
 	}
 	if v, ok := s.mem.get(req.rel); ok {
-		return &notFoundError{v.msg} // a recent not-found
+		return nil, &notFoundError{v.msg} // a recent not-found
 	}
 	a, err := s.race(s.ctx, order(s.mirrors), func(*upstream) string { return req.rel }, sp)
 	if err != nil {
@@ -65,13 +66,13 @@ func (s *Server) fetchImmutable(req request) error {
 		if errors.As(err, &nf) {
 			s.mem.put(req.rel, memEntry{notFound: true, msg: nf.msg}, s.opts.listTTL())
 		}
-		return err
+		return nil, err
 	}
 	if err := s.commit(dst, a); err != nil {
-		return err
+		return nil, err
 	}
 	s.share(req, a.m)
-	return nil
+	return &s.st.fetched, nil
 }
 
 // commit moves an answer into place in the proxy's directory.

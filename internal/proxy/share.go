@@ -49,6 +49,9 @@ type storeState struct {
 }
 
 func (s *Server) storeProblem(op string, err error) {
+	if s.store.down.Load() {
+		return
+	}
 	if s.store.errs.Add(1) >= 3 && !s.store.down.Swap(true) {
 		s.logf("store %s: three problems in a row, not used for the rest of the run: %s: %v", s.opts.Store, op, s.scrub.scrub(err.Error()))
 		return
@@ -94,7 +97,6 @@ func (s *Server) fromStore(req request, sp *spec) bool {
 		s.logf("%s: %v", req.rel, err)
 		return false
 	}
-	s.st.storeRead.add(a.size)
 	return true
 }
 
@@ -150,7 +152,7 @@ func (s *Server) shareOne(req request, from *upstream) {
 		s.logf("%s@%s .%s: not verified, not shared: %v", req.path, req.version, req.kind, s.scrub.scrub(err.Error()))
 		return
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil || s.store.down.Load() {
 		return
 	}
 	n, err := s.opts.Store.Put(s.ctx, key, f)
