@@ -99,7 +99,7 @@ func TestGoCommandFleet(t *testing.T) {
 			first := start(t, Options{Mirrors: []Mirror{
 				{Name: "hang", URL: hangURL, Samples: []time.Duration{time.Millisecond}},
 				{Name: "ok", URL: okURL, Samples: []time.Duration{20 * time.Millisecond}},
-			}, Store: st, SumDB: f.db.Key})
+			}, Store: st, SumDB: f.gosumdb(t)})
 			r1 := newRunner(t, f, first.URL())
 			r1.download(t)
 			sum, err := os.ReadFile(filepath.Join(r1.dir, "go.sum"))
@@ -116,7 +116,7 @@ func TestGoCommandFleet(t *testing.T) {
 			if !strings.Contains(strings.Join(ok.Paths(), " "), "/sumdb/"+dbName+"/lookup/") {
 				t.Errorf("no checksum-database lookup went through the proxy: %v", ok.Paths())
 			}
-			if s := first.Stats(); hang.Total() > 10+s.Hedges || s.Mirrors[0].Demoted == "" {
+			if s := first.Stats(); hang.Total() > 10+s.Hedges || s.Mirrors[0].Stalls == 0 {
 				t.Errorf("the hanging mirror got %d requests with %d hedges; stats %+v", hang.Total(), s.Hedges, s.Mirrors[0])
 			}
 			waitShares(first)
@@ -124,7 +124,7 @@ func TestGoCommandFleet(t *testing.T) {
 				t.Errorf("first runner: shared %d, rejected %d, unverified %d", s.Shared.Hits, s.Rejected, s.Unverified)
 			}
 
-			second := start(t, Options{Mirrors: []Mirror{{URL: downURL(t)}, {URL: downURL(t)}}, Store: st, SumDB: f.db.Key})
+			second := start(t, Options{Mirrors: []Mirror{{URL: downURL(t)}, {URL: downURL(t)}}, Store: st, SumDB: f.gosumdb(t)})
 			r2 := newRunner(t, f, second.URL())
 			copyFile(t, filepath.Join(r1.dir, "go.sum"), filepath.Join(r2.dir, "go.sum"))
 			r2.download(t)
@@ -151,7 +151,7 @@ func TestGoCommandPrivateGoesDirect(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 1)
 	m, u := f.mirror(t, proxytest.Behavior{})
-	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, SumDB: f.db.Key, NoProxy: "corp.example"})
+	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, SumDB: f.gosumdb(t), NoProxy: "corp.example"})
 	r := newRunner(t, f, s.URL()+",off")
 	out, err := r.goCmd("mod", "download", "corp.example/secret@v1.0.0")
 	if err == nil {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -51,9 +50,10 @@ var errCancelled = errors.New("cancelled: another answer won")
 
 // attempt asks one upstream for target (a path below its base URL). It
 // gives up when the headers take longer than Options.Timeout or the body
-// stalls for longer than Options.Stall. headers is set once the response
-// headers have arrived. The error of the answer never names the URL.
-func (s *Server) attempt(ctx context.Context, m *upstream, target string, sp *spec, headers *atomic.Bool) *answer {
+// stalls for longer than Options.Stall. When the response headers arrive
+// it records their status and time in r and closes r.headers. The error of
+// the answer never names the URL.
+func (s *Server) attempt(ctx context.Context, m *upstream, target string, sp *spec, r *run) *answer {
 	a := &answer{m: m}
 	m.requests.Add(1)
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -81,7 +81,9 @@ func (s *Server) attempt(ctx context.Context, m *upstream, target string, sp *sp
 	defer resp.Body.Close()
 	a.ttfb = time.Since(start)
 	a.status = resp.StatusCode
-	headers.Store(true)
+	r.status.Store(int32(a.status))
+	r.ttfb.Store(int64(a.ttfb))
+	close(r.headers)
 	body := &stallReader{r: resp.Body, d: s.opts.stall()}
 	body.t = time.AfterFunc(body.d, func() { cancel(fmt.Errorf("body stalled for %v", body.d)) })
 	defer body.t.Stop()

@@ -59,6 +59,11 @@ func newFixture(t testing.TB, n int) *fixture {
 	return f
 }
 
+// gosumdb is the fixture database for Options.SumDB, with the URL of a
+// server that is not there: the proxy reaches the database through the
+// mirrors, and a test never asks the network for it.
+func (f *fixture) gosumdb(t testing.TB) string { return f.db.Key + " " + downURL(t) }
+
 // file returns a corpus file by its GOPROXY path.
 func (f *fixture) file(t testing.TB, rel string) []byte {
 	t.Helper()

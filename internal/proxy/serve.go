@@ -163,6 +163,9 @@ func (s *Server) fetchMutable(req request, ups func() []*upstream) (memEntry, *s
 	}
 	v, err, shared := s.group.Do("mem:"+rel, func() (any, error) {
 		a, err := s.race(s.ctx, ups(), s.target(req), s.specFor(req))
+		if err != nil && s.askOwnServer(req, err) {
+			a, err = s.race(s.ctx, []*upstream{s.direct}, s.target(req), s.specFor(req))
+		}
 		var nf *notFoundError
 		switch {
 		case errors.As(err, &nf):
@@ -187,7 +190,7 @@ func (s *Server) fetchMutable(req request, ups func() []*upstream) (memEntry, *s
 // target returns, for req, the path to ask each upstream for.
 func (s *Server) target(req request) func(*upstream) string {
 	return func(u *upstream) string {
-		if u.db {
+		if u.own {
 			return req.dbPath
 		}
 		return req.rel

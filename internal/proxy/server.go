@@ -72,7 +72,7 @@ func New(opts Options) (*Server, error) {
 		if s.direct, err = newUpstream(Mirror{Name: "checksum database " + s.db.name, URL: s.db.url}, len(s.mirrors), creds); err != nil {
 			return nil, fmt.Errorf("GOSUMDB %q: %v", opts.SumDB, err)
 		}
-		s.direct.db = true
+		s.direct.own = true
 		if s.db.verifier != nil {
 			s.db.ops = &dbOps{s: s, key: strings.Fields(opts.SumDB)[0]}
 			s.db.client = sumdb.NewClient(s.db.ops)

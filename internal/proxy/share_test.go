@@ -70,7 +70,7 @@ func TestVerifiedFilesAreShared(t *testing.T) {
 	f := newFixture(t, 3)
 	_, u := f.mirror(t, proxytest.Behavior{})
 	st := newLocalStore(t.TempDir())
-	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: st, SumDB: f.db.Key})
+	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: st, SumDB: f.gosumdb(t)})
 	var rels []string
 	for _, mod := range f.mods[:5] {
 		for _, ext := range []string{"info", "mod", "zip"} {
@@ -91,7 +91,7 @@ func TestVerifiedFilesAreShared(t *testing.T) {
 	}
 
 	// A second runner: nothing local, every mirror down, the same store.
-	s2 := start(t, Options{Mirrors: []Mirror{{URL: downURL(t)}}, Store: st, SumDB: f.db.Key})
+	s2 := start(t, Options{Mirrors: []Mirror{{URL: downURL(t)}}, Store: st, SumDB: f.gosumdb(t)})
 	for _, p := range rels {
 		f.mustGet(t, s2, p)
 	}
@@ -113,7 +113,7 @@ func TestLyingMirrorNeverReachesTheStore(t *testing.T) {
 	s := start(t, Options{Mirrors: []Mirror{
 		{Name: "liar", URL: liarURL, Samples: []time.Duration{time.Millisecond}},
 		{Name: "honest", URL: honestURL, Samples: []time.Duration{30 * time.Millisecond}},
-	}, Store: st, SumDB: f.db.Key, Log: &log})
+	}, Store: st, SumDB: f.gosumdb(t), Log: &log})
 	zip0, mod0 := rel(t, "example.com/fx/m000", "v1.0.0", "zip"), rel(t, "example.com/fx/m000", "v1.0.0", "mod")
 	for _, p := range []string{zip0, mod0} {
 		if code, _ := get(t, s, p); code != http.StatusOK {
@@ -171,7 +171,7 @@ func TestPrivateModulesNeverReachTheStore(t *testing.T) {
 	_, u := f.mirror(t, proxytest.Behavior{})
 	dir := t.TempDir()
 	// GONOSUMDB alone: the mirror may serve it, the store never sees it.
-	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: newLocalStore(dir), SumDB: f.db.Key, NoSumDB: "corp.example"})
+	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: newLocalStore(dir), SumDB: f.gosumdb(t), NoSumDB: "corp.example"})
 	f.mustGet(t, s, rel(t, "corp.example/secret", "v1.0.0", "zip"))
 	waitShares(s)
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 || s.Stats().SharePrivate != 1 {
@@ -199,7 +199,7 @@ func TestStoreDownIsAMiss(t *testing.T) {
 	_, u := f.mirror(t, proxytest.Behavior{})
 	fs := &failingStore{}
 	var log syncBuffer
-	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: fs, SumDB: f.db.Key, Log: &log})
+	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: fs, SumDB: f.gosumdb(t), Log: &log})
 	for _, mod := range f.mods[:6] {
 		f.mustGet(t, s, rel(t, mod.Path, mod.Version, "mod"))
 	}
@@ -214,7 +214,7 @@ func TestSumDBEndpoints(t *testing.T) {
 	none, noneURL := f.mirror(t, proxytest.Behavior{NoSumDB: true})
 	_, u := f.mirror(t, proxytest.Behavior{Latency: 5 * time.Millisecond})
 	ms := []time.Duration{time.Millisecond}
-	s := start(t, Options{Mirrors: []Mirror{{URL: noneURL, Samples: ms}, {URL: u, Samples: ms}}, SumDB: f.db.Key})
+	s := start(t, Options{Mirrors: []Mirror{{URL: noneURL, Samples: ms}, {URL: u, Samples: ms}}, SumDB: f.gosumdb(t)})
 	base := "sumdb/" + dbName + "/"
 	if code, _ := get(t, s, base+"supported"); code != http.StatusOK {
 		t.Errorf("supported: %d", code)

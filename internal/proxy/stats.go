@@ -54,6 +54,10 @@ type MirrorStats struct {
 	Failures int64 `json:"failures"`
 	// Cancelled counts its answers abandoned because another won.
 	Cancelled int64 `json:"cancelled"`
+	// Stalls counts the times it had not answered within its hedge delay
+	// when another mirror's answer was used; it was then asked after the
+	// others until its late answer came.
+	Stalls int64 `json:"stalls"`
 	// P50 and P95 are percentiles of its time to the response headers.
 	P50 time.Duration `json:"p50_ns"`
 	P95 time.Duration `json:"p95_ns"`
@@ -122,14 +126,14 @@ func (s *Server) Stats() Stats {
 		u.mu.Lock()
 		ms := MirrorStats{
 			Name: u.label, Requests: u.requests.Load(), Hits: u.hits.Load(), Bytes: u.bytes.Load(),
-			NotFound: u.notFound.Load(), Failures: u.failures.Load(), Cancelled: u.cancelled.Load(),
+			NotFound: u.notFound.Load(), Failures: u.failures.Load(), Cancelled: u.cancelled.Load(), Stalls: u.stalls.Load(),
 			P50: percentile(u.all, 50), P95: percentile(u.all, 95),
 		}
 		if u.demoted {
 			ms.Demoted = u.reason
 		}
 		u.mu.Unlock()
-		if u.db && ms.Requests == 0 {
+		if u.own && ms.Requests == 0 {
 			continue
 		}
 		st.Mirrors = append(st.Mirrors, ms)
@@ -164,8 +168,8 @@ func (st Stats) rows() [][]string {
 	}
 	for _, m := range st.Mirrors {
 		note := fmt.Sprintf("%d requests", m.Requests)
-		if m.NotFound+m.Failures > 0 {
-			note += fmt.Sprintf(", %d not found, %d failed", m.NotFound, m.Failures)
+		if m.NotFound+m.Failures+m.Stalls > 0 {
+			note += fmt.Sprintf(", %d not found, %d failed, %d stalled", m.NotFound, m.Failures, m.Stalls)
 		}
 		if m.Demoted != "" {
 			note += "; demoted: " + m.Demoted

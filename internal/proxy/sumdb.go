@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -191,8 +192,8 @@ func (s *Server) fetchDB(name, dbPath string) ([]byte, error) {
 	return e.data, err
 }
 
-// dbUpstreams returns the mirrors that may serve database name, in order,
-// then the database's own server when it is the configured one.
+// dbUpstreams returns the mirrors that may serve database name, in
+// order.
 func (s *Server) dbUpstreams(name string) []*upstream {
 	var ups []*upstream
 	for _, u := range order(s.mirrors) {
@@ -200,8 +201,25 @@ func (s *Server) dbUpstreams(name string) []*upstream {
 			ups = append(ups, u)
 		}
 	}
-	if s.db != nil && name == s.db.name {
-		ups = append(ups, s.direct)
-	}
 	return ups
+}
+
+// askOwnServer reports whether a checksum-database request that the
+// mirrors did not answer goes to the database's own server: for the
+// configured database, when the mirrors failed, or said not found while
+// none of them is known to serve the database.
+func (s *Server) askOwnServer(req request, err error) bool {
+	if req.kind != kindSumDB || s.direct == nil || req.db != s.db.name {
+		return false
+	}
+	var nf *notFoundError
+	if !errors.As(err, &nf) {
+		return true
+	}
+	for _, u := range s.mirrors {
+		if u.knownDB(req.db) {
+			return false
+		}
+	}
+	return true
 }

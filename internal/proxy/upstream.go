@@ -23,16 +23,53 @@ type upstream struct {
 	pass  string
 	auth  bool
 	index int  // position in Options.Mirrors
-	db    bool // the checksum database's own server: sumdb paths only
+	own   bool // the checksum database's own server: sumdb paths only
 
-	mu      sync.Mutex
-	recent  []time.Duration // probe samples, then the run's, newest last
-	all     []time.Duration // the run's answer times, for stats
-	demoted bool
-	reason  string
-	noDB    map[string]bool // checksum databases it does not serve
+	mu       sync.Mutex
+	recent   []time.Duration // probe samples, then the run's, newest last
+	all      []time.Duration // the run's answer times, for stats
+	demoted  bool
+	reason   string
+	suspects int             // stalled attempts still watched
+	db       map[string]int8 // checksum databases it serves (1) or not (-1)
 
-	requests, hits, bytes, notFound, failures, cancelled atomic.Int64
+	requests, hits, bytes, notFound, failures, cancelled, stalls atomic.Int64
+}
+
+// standing is where a mirror stands in the order.
+type standing int
+
+const (
+	good    standing = iota
+	suspect          // an attempt stalled and has not answered yet
+	demoted          // it failed: asked only when the others failed
+)
+
+func (u *upstream) standing() standing {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case u.demoted:
+		return demoted
+	case u.suspects > 0:
+		return suspect
+	}
+	return good
+}
+
+// suspect records a stalled attempt: the mirror is asked after the others
+// until the attempt answers.
+func (u *upstream) suspect() {
+	u.stalls.Add(1)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.suspects++
+}
+
+func (u *upstream) unsuspect() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.suspects--
 }
 
 // newUpstream parses a mirror's URL; credentials come from the URL or,
@@ -90,12 +127,6 @@ func (u *upstream) demote(reason string) bool {
 	return true
 }
 
-func (u *upstream) isDemoted() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.demoted
-}
-
 // median is the median of the recent answer times, or -1 without any.
 func (u *upstream) median() time.Duration {
 	u.mu.Lock()
@@ -148,42 +179,51 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 // servesDB reports whether the mirror may serve checksum database name:
-// false once it answered 404 or 410 to one of its requests.
+// false once it answered not found where another upstream had the answer.
 func (u *upstream) servesDB(name string) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return !u.noDB[name]
+	return u.db[name] >= 0
 }
 
-func (u *upstream) lacksDB(name string) {
+// knownDB reports whether the mirror has served database name.
+func (u *upstream) knownDB(name string) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.noDB == nil {
-		u.noDB = map[string]bool{}
-	}
-	u.noDB[name] = true
+	return u.db[name] > 0
 }
 
-// order returns ups in the order to ask them: mirrors in good standing by
-// their median answer time (those never measured after the measured ones,
-// in their given order), then demoted ones in their given order.
+// setDB records whether the mirror serves database name.
+func (u *upstream) setDB(name string, serves bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.db == nil {
+		u.db = map[string]int8{}
+	}
+	u.db[name] = -1
+	if serves {
+		u.db[name] = 1
+	}
+}
+
+// order returns ups in the order to ask them: mirrors in good standing,
+// then suspected ones, then demoted ones; within each, by median answer
+// time (those never measured last), then in their given order.
 func order(ups []*upstream) []*upstream {
 	type ranked struct {
-		u       *upstream
-		demoted bool
-		med     time.Duration
+		u   *upstream
+		st  standing
+		med time.Duration
 	}
 	rs := make([]ranked, len(ups))
 	for i, u := range ups {
-		rs[i] = ranked{u, u.isDemoted(), u.median()}
+		rs[i] = ranked{u, u.standing(), u.median()}
 	}
 	sort.SliceStable(rs, func(i, j int) bool {
 		a, b := rs[i], rs[j]
 		switch {
-		case a.demoted != b.demoted:
-			return !a.demoted
-		case a.demoted:
-			return a.u.index < b.u.index
+		case a.st != b.st:
+			return a.st < b.st
 		case (a.med < 0) != (b.med < 0):
 			return a.med >= 0
 		case a.med != b.med:
