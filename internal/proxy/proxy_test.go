@@ -311,3 +311,26 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestStateAndGOPROXY(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "proxy.json")
+	want := State{URL: "http://127.0.0.1:4000", PID: 42, Stats: "/tmp/stats.json", Started: time.Unix(1e9, 0).UTC()}
+	if err := WriteState(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadState(path)
+	if err != nil || got != want {
+		t.Errorf("ReadState = %+v, %v; want %+v", got, err, want)
+	}
+	for cur, want := range map[string]string{
+		"https://a.example,direct":   "http://p,direct",
+		"https://a.example|direct":   "http://p,direct",
+		"https://a.example":          "http://p",
+		"off":                        "http://p",
+		"https://direct.example.com": "http://p",
+	} {
+		if got := GOPROXY("http://p", cur); got != want {
+			t.Errorf("GOPROXY(%q) = %q, want %q", cur, got, want)
+		}
+	}
+}
