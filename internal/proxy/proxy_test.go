@@ -85,6 +85,21 @@ func TestLocalModuleCacheFirst(t *testing.T) {
 	}
 }
 
+func TestListFallsBackToTheLocalModuleCache(t *testing.T) {
+	f := newFixture(t, 2)
+	modcache := t.TempDir()
+	if err := proxytest.WriteCorpus(filepath.Join(modcache, "cache", "download"), f.mods); err != nil {
+		t.Fatal(err)
+	}
+	for _, mirrors := range [][]Mirror{nil, {{URL: downURL(t)}}} {
+		s := start(t, Options{Mirrors: mirrors, ModCache: modcache})
+		code, body := get(t, s, "example.com/fx/m000/@v/list")
+		if code != http.StatusOK || string(body) != "v1.0.0\nv1.1.0\n" {
+			t.Errorf("%d mirrors: list %d %q", len(mirrors), code, body)
+		}
+	}
+}
+
 // TestHedgePicksFastAnswer: the first mirror measured fast in the probe
 // but now takes seconds; the hedge asks the second, whose answer is used,
 // and the first is demoted so the next request goes to the second at once.

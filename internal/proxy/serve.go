@@ -121,8 +121,8 @@ func contentType(req request) string {
 
 // serveMutable answers a version list, @latest or a version query: from
 // memory if asked within Options.ListTTL, else from the mirrors. When
-// every mirror fails, a version list falls back to the local module
-// cache's copy.
+// every mirror fails, or there is none, a version list falls back to the
+// local module cache's copy.
 func (s *Server) serveMutable(w http.ResponseWriter, r *http.Request, req request) {
 	if s.private(req.path) {
 		s.st.private.Add(1)
@@ -132,7 +132,7 @@ func (s *Server) serveMutable(w http.ResponseWriter, r *http.Request, req reques
 	e, from, err := s.fetchMutable(req, func() []*upstream { return order(s.mirrors) })
 	if err != nil {
 		var nf *notFoundError
-		if !errors.As(err, &nf) && req.kind == kindList && s.opts.ModCache != "" &&
+		if (!errors.As(err, &nf) || len(s.mirrors) == 0) && req.kind == kindList && s.opts.ModCache != "" &&
 			s.serveFile(w, r, req, filepath.Join(s.opts.ModCache, "cache", "download"), &s.st.local) {
 			s.logf("%s: every mirror failed; served the local module cache's list", req.path)
 			return

@@ -214,7 +214,7 @@ func TestSumDBEndpoints(t *testing.T) {
 	none, noneURL := f.mirror(t, proxytest.Behavior{NoSumDB: true})
 	_, u := f.mirror(t, proxytest.Behavior{Latency: 5 * time.Millisecond})
 	ms := []time.Duration{time.Millisecond}
-	s := start(t, Options{Mirrors: []Mirror{{URL: noneURL, Samples: ms}, {URL: u, Samples: ms}}, SumDB: f.gosumdb(t)})
+	s := start(t, Options{Mirrors: []Mirror{{URL: noneURL, Samples: ms}, {URL: u, Samples: ms}}, SumDB: f.gosumdb(t), NoSumDB: "corp.example"})
 	base := "sumdb/" + dbName + "/"
 	if code, _ := get(t, s, base+"supported"); code != http.StatusOK {
 		t.Errorf("supported: %d", code)
@@ -232,6 +232,9 @@ func TestSumDBEndpoints(t *testing.T) {
 	get(t, s, base+"lookup/example.com/Upper/!case@v1.2.3")
 	if none.Total() != before {
 		t.Error("a mirror that does not serve the database was asked again")
+	}
+	if code, _ := get(t, s, base+"lookup/corp.example/secret@v1.0.0"); code != http.StatusNotFound {
+		t.Errorf("lookup of a private module: %d, want 404", code)
 	}
 	if code, _ := get(t, s, "sumdb/other.example/supported"); code != http.StatusNotFound {
 		t.Errorf("another database: %d, want 404", code)

@@ -1,11 +1,14 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -31,23 +34,57 @@ func WriteState(path string, st State) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".proxy-state-*")
-	if err != nil {
-		return fmt.Errorf("writing proxy state %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := writeFileAtomic(path, filepath.Dir(path), data); err != nil {
 		return fmt.Errorf("writing proxy state %s: %w", path, err)
 	}
 	return nil
+}
+
+// WriteFile writes the stats as JSON to path atomically: a stopped proxy
+// leaves them there for Stop.
+func (st Stats) WriteFile(path string) error {
+	var b strings.Builder
+	if err := st.WriteJSON(&b); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, filepath.Dir(path), []byte(b.String())); err != nil {
+		return fmt.Errorf("writing proxy stats %s: %w", path, err)
+	}
+	return nil
+}
+
+// Stop stops a proxy started in the background, as the step after it
+// finds it in its state file: it sends the process SIGTERM (on Windows,
+// where there is none, it kills it and there are no stats) and waits,
+// bounded by ctx, for the stats file the proxy writes after its last
+// store write, just before it exits. A proxy already gone without stats
+// is an error.
+func Stop(ctx context.Context, st State) (Stats, error) {
+	p, err := os.FindProcess(st.PID)
+	if err == nil {
+		if err = p.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			err = p.Kill()
+		}
+	}
+	for {
+		if f, ferr := os.Open(st.Stats); ferr == nil {
+			defer f.Close()
+			return ReadStats(f)
+		}
+		if err != nil || p.Signal(syscall.Signal(0)) != nil {
+			// Gone, or never found: give it a last moment to have written.
+			if f, ferr := os.Open(st.Stats); ferr == nil {
+				defer f.Close()
+				return ReadStats(f)
+			}
+			return Stats{}, fmt.Errorf("proxy (pid %d) stopped without writing its stats to %s", st.PID, st.Stats)
+		}
+		select {
+		case <-ctx.Done():
+			return Stats{}, fmt.Errorf("proxy (pid %d) still running: %w", st.PID, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // ReadState reads a state file written by WriteState.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -168,6 +169,11 @@ func (s *Server) dbCachePath(file string) (string, error) {
 // everything else through the mirrors that serve the database and then the
 // database's own server.
 func (s *Server) serveSumDB(w http.ResponseWriter, r *http.Request, req request) {
+	if req.path != "" && (s.private(req.path) || s.opts.NoSumDB != "" && module.MatchPrefixPatterns(s.opts.NoSumDB, req.path)) {
+		s.st.private.Add(1)
+		s.fail(w, &notFoundError{fmt.Sprintf("%s is private (GONOSUMDB): not looked up", req.path)})
+		return
+	}
 	ours := s.db != nil && req.db == s.db.name
 	if ours && req.dbPath == "supported" {
 		s.serveBytes(w, r, req, nil, &s.st.cache)
