@@ -19,8 +19,9 @@
 #           down, the store the cold run filled (file, and s3 on gofakes3)
 #           against the same file:// limit                    bound 1.5
 #
-# Each case runs RUNS times in turn; the table shows the fastest run of
-# each. Environment: GRAPH (module directory), RUNS (3), HANG_FOR (10s),
+# Each case runs RUNS times, the two sides of a comparison in turn and in
+# both orders, their sources read once before (page cache); the table shows
+# the fastest run of each. Environment: GRAPH (module directory), RUNS (3), HANG_FOR (10s),
 # CHAIN_LIMIT (seconds the go command's chain may take, 300), BENCH_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,36 +110,58 @@ record() { # record CASE SECONDS
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); graph: $NMOD module zips ($(du -sh "$DL" | cut -f1))" >&2
 MC=$WORK/tmp/mc
-for run in $(seq "$RUNS"); do
-	echo "run $run" >&2
-	rmtree "$MC"
-	record fast "$(download "$MC/fast" "$FAST")"
-
+# preread DIR: reads every file, so that both sides of a comparison start
+# with their source in the page cache.
+preread() { tar -cf - -C "$1" . >/dev/null; }
+cold_fast() { record fast "$(download "$MC/fast" "$FAST")"; }
+cold_proxy() { # the first runner, with a file store, then with an s3 store
 	proxy -probe -probe-dir "$SRC" -mirror "hang=$HANG" -mirror "fast=$FAST" -mirror "slow=$SLOW" \
 		-store "file://$WORK/tmp/store$run" -modcache "$MC/p1"
 	record proxy-cold "$(download "$MC/p1" "$PROXY")"
 	stop_proxy
 	cp "$WORK/tmp/stats.json" "$WORK/tmp/stats-cold.json"
-
 	proxy -probe -probe-dir "$SRC" -mirror "hang=$HANG" -mirror "fast=$FAST" -mirror "slow=$SLOW" \
 		-store "s3://bench/run$run?endpoint=$S3&style=path" -modcache "$MC/p2"
 	record proxy-cold-s3 "$(download "$MC/p2" "$PROXY")"
 	stop_proxy
-
+}
+warm_file() {
+	preread "$MC/fast/cache/download"
 	record file "$(download "$MC/file" "file://$MC/fast/cache/download")"
-
+}
+warm_proxy() {
+	preread "$MC/fast/cache/download"
 	proxy -modcache "$MC/fast" -mirror "down=$DOWN"
 	record proxy-warm "$(download "$MC/warm" "$PROXY")"
 	stop_proxy
-
+}
+second_runner() { # every mirror down, an empty module cache, the store the cold run filled
+	preread "$WORK/tmp/store$run"
 	proxy -mirror "down1=$DOWN" -mirror "down2=$DOWN" -store "file://$WORK/tmp/store$run" -modcache "$MC/s1"
 	record store-file "$(download "$MC/s1" "$PROXY")"
 	stop_proxy
-
 	proxy -mirror "down1=$DOWN" -mirror "down2=$DOWN" -store "s3://bench/run$run?endpoint=$S3&style=path" -modcache "$MC/s2"
 	record store-s3 "$(download "$MC/s2" "$PROXY")"
 	stop_proxy
+}
+for run in $(seq "$RUNS"); do
+	echo "run $run" >&2
 	rmtree "$MC"
+	# Each pair runs in turn in both orders, so neither side always comes first.
+	if [ $((run % 2)) = 1 ]; then
+		cold_fast
+		cold_proxy
+		warm_file
+		warm_proxy
+	else
+		cold_proxy
+		cold_fast
+		warm_proxy
+		warm_file
+	fi
+	second_runner
+	rmtree "$MC"
+	rmtree "$WORK/tmp/store$run"
 done
 echo "go command's own chain hang|fast|slow (once, limit ${CHAIN_LIMIT}s)" >&2
 chain=$(download "$MC/chain" "$HANG|$FAST|$SLOW" "$CHAIN_LIMIT")

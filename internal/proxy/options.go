@@ -66,7 +66,7 @@ type Options struct {
 	ModCache string
 	// Dir keeps what the proxy fetched from the store and the mirrors, in
 	// the GOPROXY layout, and the checksum-database tiles it verified. Empty
-	// means a temporary directory removed by Close.
+	// means a new directory in os.TempDir, removed by Close.
 	Dir string
 	// Store is the shared store read after the local caches and written,
 	// after verification against the checksum database, with what the
@@ -92,8 +92,10 @@ type Options struct {
 	// ($NETRC or ~/.netrc): credentials for mirrors whose URL has none.
 	Netrc string
 	// Client sends the upstream requests; nil means a client with a
-	// transport of its own. Its Timeout should be zero: attempts are bounded
-	// by Timeout and Stall.
+	// transport of its own that connects directly (pass a client whose
+	// transport has the HTTP proxy of the environment when there is one).
+	// Its Timeout should be zero: attempts are bounded by Timeout and
+	// Stall.
 	Client *http.Client
 	// HedgeMin and HedgeMax bound the hedge delay: how long the proxy waits
 	// for a mirror's answer before asking the next one too. The delay is

@@ -52,6 +52,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, client: opts.Client, started: time.Now()}
 	if s.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil // the environment is the caller's: see Options.Client
 		tr.MaxIdleConnsPerHost = 64
 		s.client = &http.Client{Transport: tr}
 	}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -51,7 +52,16 @@ func main() {
 	sumdb := flag.String("sumdb", "", "GOSUMDB with its key")
 	statsFile := flag.String("stats", "", "write the stats as JSON to this file on exit")
 	show := flag.String("show", "", "print the stats saved in this file as a table, and exit")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if *show != "" {
 		showStats(*show)
 		return
@@ -142,7 +152,10 @@ func run(opts proxy.Options, listen, statsFile string) {
 		fmt.Fprintf(os.Stderr, "proxyserve: %v\n", err)
 	}
 	st := s.Stats()
-	fmt.Fprintf(os.Stderr, "closed in %v\n", time.Since(start).Round(time.Millisecond))
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Fprintf(os.Stderr, "closed in %v; cpu: user %.2fs, system %.2fs\n", time.Since(start).Round(time.Millisecond),
+		time.Duration(syscall.TimevalToNsec(ru.Utime)).Seconds(), time.Duration(syscall.TimevalToNsec(ru.Stime)).Seconds())
 	st.WriteText(os.Stderr)
 	if statsFile != "" {
 		f, err := os.Create(statsFile)
