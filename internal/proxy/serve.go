@@ -53,12 +53,12 @@ func (s *Server) fetchImmutable(req request) (*source, error) {
 	if _, err := os.Stat(dst); err == nil {
 		return &s.st.cache, nil // another caller fetched it meanwhile
 	}
+	if v, ok := s.mem.get(req.rel); ok {
+		return nil, &notFoundError{v.msg} // a recent not-found
+	}
 	sp := s.specFor(req)
 	if s.fromStore(req, sp) {
 		return &s.st.storeRead, nil
-	}
-	if v, ok := s.mem.get(req.rel); ok {
-		return nil, &notFoundError{v.msg} // a recent not-found
 	}
 	a, err := s.race(s.ctx, order(s.mirrors), func(*upstream) string { return req.rel }, sp)
 	if err != nil {
