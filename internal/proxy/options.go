@@ -103,10 +103,13 @@ type Options struct {
 	// whichever is larger, within the bounds. Zero means 50ms and 2s.
 	HedgeMin, HedgeMax time.Duration
 	// Timeout bounds the wait for a mirror's response headers. Zero means
-	// 30s.
+	// two minutes: a mirror may need that long to fetch a large module from
+	// its origin, and the go command itself would wait. A mirror that
+	// stalls is asked last long before (see Server), so a long Timeout costs
+	// only when every mirror is that slow.
 	Timeout time.Duration
 	// Stall bounds the wait for the next bytes of a response body. Zero
-	// means 30s.
+	// means one minute.
 	Stall time.Duration
 	// ListTTL is how long version lists, @latest, version queries and
 	// not-found answers are reused. Zero means one minute.
@@ -121,8 +124,8 @@ type Options struct {
 
 func (o *Options) hedgeMin() time.Duration { return orDefault(o.HedgeMin, 50*time.Millisecond) }
 func (o *Options) hedgeMax() time.Duration { return orDefault(o.HedgeMax, 2*time.Second) }
-func (o *Options) timeout() time.Duration  { return orDefault(o.Timeout, 30*time.Second) }
-func (o *Options) stall() time.Duration    { return orDefault(o.Stall, 30*time.Second) }
+func (o *Options) timeout() time.Duration  { return orDefault(o.Timeout, 2*time.Minute) }
+func (o *Options) stall() time.Duration    { return orDefault(o.Stall, time.Minute) }
 func (o *Options) listTTL() time.Duration  { return orDefault(o.ListTTL, time.Minute) }
 
 func (o *Options) shareWorkers() int {
