@@ -19,7 +19,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "modhygiene: %v\n", err)
 		os.Exit(3)
 	}
-	code := cli.Main(ctx, cli.Invocation{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(), Dir: cwd})
+	self, _ := os.Executable()
+	code := cli.Main(ctx, cli.Invocation{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Env: os.Environ(), Dir: cwd, Self: self})
 	stop()
 	os.Exit(code)
 }

@@ -33,7 +33,10 @@ func TestMain(m *testing.M) {
 		"modhygiene": func() {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			cwd, _ := os.Getwd()
-			code := cli.Main(ctx, cli.Invocation{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: os.Environ(), Dir: cwd})
+			// os.Args[0] is the script's own copy of the command, which
+			// runs modhygiene again (os.Executable is the test binary).
+			code := cli.Main(ctx, cli.Invocation{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+				Env: os.Environ(), Dir: cwd, Self: os.Args[0]})
 			stop()
 			if f := os.Getenv("MH_STATUS_FILE"); f != "" {
 				os.WriteFile(f, []byte(strconv.Itoa(code)), 0o644)

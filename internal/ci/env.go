@@ -1,6 +1,9 @@
 package ci
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // Env is everything modhygiene learns from the CI runner's variables, read
 // once per process by Read. No other package reads runner variables
@@ -248,4 +251,29 @@ func (e *Env) defaultBranch() string {
 		return e.GitLab.DefaultBranch
 	}
 	return ""
+}
+
+// ParseInputBool parses a boolean input as the Actions toolkit does (YAML
+// 1.2 core schema): true, True, TRUE, false, False or FALSE.
+func ParseInputBool(s string) (bool, error) {
+	switch s {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// SameInput reports whether an input's value is its declared default
+// (booleans in any of their spellings). The runner sets every declared
+// input, at its default when the workflow does not, so such a value says
+// nothing about what the workflow wants.
+func SameInput(v, def string) bool {
+	if v == def {
+		return true
+	}
+	b1, err1 := ParseInputBool(v)
+	b2, err2 := ParseInputBool(def)
+	return err1 == nil && err2 == nil && b1 == b2
 }

@@ -371,3 +371,13 @@ func (r redactWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// MaskEnv asks the GitHub runner, on w, to mask the secrets of the
+// environment env (tokens, passwords, secret keys, credentials in GOPROXY
+// and GOSUMDB) before anything can print them; the runner masks its own
+// ACTIONS_* tokens.
+func MaskEnv(w io.Writer, env []string) {
+	for _, s := range SecretValues(env) {
+		Mask(w, s)
+	}
+}

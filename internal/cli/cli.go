@@ -33,6 +33,9 @@ type Invocation struct {
 	Env []string
 	// Dir is the working directory relative paths are resolved against.
 	Dir string
+	// Self is the path of this program, to start it again in the
+	// background (the proxy of --detach and of run's proxy setting).
+	Self string
 }
 
 // app is one invocation being run. Nothing below the cli package reads the
@@ -45,6 +48,8 @@ type app struct {
 	cwd    string
 	// ci is what the runner's variables say, read once.
 	ci *ci.Env
+	// self is this program's path (Invocation.Self).
+	self string
 }
 
 // getenv returns the value of name in the invocation's environment.
@@ -54,7 +59,7 @@ func (a *app) getenv(name string) string { return gocmd.Lookup(a.env, name) }
 // run at once: each builds its own commands, flags and settings.
 func Main(ctx context.Context, inv Invocation) int {
 	a := &app{stdin: inv.Stdin, stdout: inv.Stdout, stderr: inv.Stderr, env: inv.Env, cwd: inv.Dir,
-		ci: ci.ReadEnviron(inv.Env)}
+		ci: ci.ReadEnviron(inv.Env), self: inv.Self}
 	if a.ci.Platform == ci.GitHub {
 		// No line we print can start a workflow command but our own:
 		// text from outside (retraction messages, directory names,
@@ -63,8 +68,8 @@ func Main(ctx context.Context, inv Invocation) int {
 		defer out.Flush()
 		defer errs.Flush()
 		a.stdout, a.stderr = out, errs
+		ci.MaskEnv(a.stderr, a.env) // before anything can print a token
 	}
-	a.maskSecrets() // before anything can print a token
 	err := a.dispatch(ctx, inv.Args)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
 		err = exitcode.FailureError(fmt.Errorf("interrupted: %w", context.Cause(ctx)))
@@ -128,7 +133,7 @@ func version() string {
 // flag values.
 func (a *app) commands() []*command {
 	return []*command{
-		cacheCommand(), checkCommand(), helpCommand(), mirrorsCommand(), reportCommand(),
+		cacheCommand(), checkCommand(), helpCommand(), mirrorsCommand(), proxyCommand(), reportCommand(),
 		runCommand(), tidyCommand(), versionCommand(), vulnCommand(),
 	}
 }
@@ -170,17 +175,5 @@ func helpCommand() *command {
 			}
 			return c.execute(ctx, a, append(args[1:], "--help"))
 		},
-	}
-}
-
-// maskSecrets asks the GitHub runner to mask the secrets of the
-// environment (tokens, passwords, secret keys, credentials in GOPROXY) before
-// anything can print them; the runner masks its own ACTIONS_* tokens.
-func (a *app) maskSecrets() {
-	if a.ci.Platform != ci.GitHub {
-		return
-	}
-	for _, s := range ci.SecretValues(a.env) {
-		ci.Mask(a.stderr, s)
 	}
 }

@@ -68,10 +68,7 @@ func cacheCommand() *command {
 		name:  "cache",
 		short: "restore, save and prune keyed module and build caches",
 		usage: "cache <key|restore|save|prune> [flags]",
-		long: `The module cache is keyed by the union of every module's go.sum and go.work.sum and
-split into shards by module path, each stored under its own go.sum lines, so a bump
-uploads one shard. Only module versions named by a go.sum are saved. A cache problem
-of any kind is a warning and a miss: it never changes the exit code.`,
+		long:  help("cache"),
 		subs: []*command{
 			sub("key", "print the cache keys and restore prefixes", runCacheKey),
 			sub("restore", "restore the module cache (and --build-cache) from the store", runCacheStage(func(c *stage.Cache) stage.Stage { return &stage.Restore{Cache: c} })),

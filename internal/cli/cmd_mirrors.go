@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/exitcode"
@@ -32,7 +30,7 @@ func mirrorsCommand() *command {
 		name:  "mirrors",
 		short: "measure candidate module proxies and export a resilient GOPROXY chain",
 		usage: "mirrors [--candidates LIST] [--private PATTERNS] [--timeout DURATION] [--export auto|github|gitlab|shell|json] [--direct=true|false] [--dir DIR]",
-		long:  mirrorsHelp,
+		long:  help("mirrors"),
 		flags: f.define,
 		run: func(ctx context.Context, a *app, args []string) error {
 			if err := noArgs("mirrors", args, ""); err != nil {
@@ -43,46 +41,6 @@ func mirrorsCommand() *command {
 	}
 	return c
 }
-
-const mirrorsHelp = `Probes every candidate module proxy at once, each bounded by --timeout: a
-few .info requests for modules the repository requires (never a private one),
-and <proxy>/sumdb/<checksum database>/supported. Each candidate is healthy,
-slow (median latency above a third of the timeout), failing (5xx, 404, wrong
-or truncated answers, or hanging on some requests) or unreachable.
-
-The chosen GOPROXY lists the healthy mirrors by latency, then the slow ones,
-joined with "|" so the go command falls back on any error (not only on 404
-and 410 as with ","), and "direct" last unless --direct=false. When no
-candidate is usable, nothing is exported: GOPROXY stays as it is.
-
-The checksum database stays on: GOSUMDB is never exported as off, and
-GOINSECURE, GONOSUMCHECK and GOFLAGS are never exported. When GOSUMDB is off,
-the go command's default is exported. When no chosen mirror serves the
-database, the go command reaches it directly, unless another candidate
-answered that it serves it, or an endpoint named with --sumdb-url answered
-with the database's signed tree head; GOSUMDB then names that endpoint for
-the same database (same name and key).
-
-Candidates are preset names and URLs, comma-separated: current (GOPROXY as
-it is now), default (the go command's default proxy), aliyun, goproxy.cn,
-goproxy.io, tencent, or the URL of a company proxy (Athens, Artifactory,
-Nexus). --private sets GOPRIVATE, GONOPROXY and GONOSUMDB; without it the
-environment's private patterns are kept (and not exported).
-
-Exports: github appends to $GITHUB_ENV, gitlab writes a dotenv file for
-artifacts: reports: dotenv (--dotenv), shell prints export lines for eval,
-json prints the decision with every measurement; auto picks github or
-gitlab in their CI, else shell. The candidate table always prints; it and
-the findings go to stderr when stdout carries shell or json, else to stdout.
-
-MH009 findings report an environment that weakens checksum verification or
-relies on one fetch path (GOSUMDB=off, GOINSECURE, wide GOPRIVATE or
-GONOSUMDB, GOPROXY=direct alone).
-
-    eval "$(modhygiene mirrors --export shell)"
-
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error, 3 the
-choice could not be exported, or the go command failed.`
 
 func (f *mirrorsFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.m.Candidates, "candidates", mirror.DefaultList, "comma-separated preset names (current, default, aliyun, goproxy.cn, goproxy.io, tencent) and proxy URLs")
@@ -133,13 +91,11 @@ func (a *app) runMirrors(ctx context.Context, f *mirrorsFlags, privateSet bool) 
 func (a *app) mirrorsEnv(dir string) (*stage.Env, error) {
 	abs := a.abs(dir)
 	ws, err := workspace.Discover(abs)
-	switch {
-	case errors.Is(err, workspace.ErrNoModule):
-		ws = nil
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, exitcode.UsageError(err)
-	case err != nil:
-		return nil, exitcode.UsageError(fmt.Errorf("finding modules: %w", err))
+	if errors.Is(err, workspace.ErrNoModule) {
+		return a.newEnv(abs, nil, nil), nil
+	}
+	if err != nil {
+		return nil, discoverError(err)
 	}
 	return a.newEnv(abs, ws, nil), nil
 }

@@ -20,16 +20,7 @@ func reportCommand() *command {
 		name:  "report",
 		short: "render a saved JSON run in another format, or to the CI platform",
 		usage: "report --from FILE [--format text|json|sarif|codequality] [--sarif FILE] [--codequality FILE] [--fail-on LEVEL] [--baseline FILE]",
-		long: `Reads a run saved with --json (or --format json) and renders it again: on
-stdout in --format, into the files named by --json, --sarif and --codequality,
-and, on a CI platform, to its reporters (GitHub annotations, job summary and
-step outputs; GitLab Code Quality file and merge-request note). Each format
-comes out byte for byte as the original run would have written it.
---from - reads standard input.
-
-The exit code follows --fail-on and --baseline, as for the command that made
-the run: 0 clean, 1 new findings at or above --fail-on, 2 a usage error or an
-unreadable stream, 3 the run recorded a failure (an MH000 finding).`,
+		long:  help("report"),
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&from, "from", "", "the saved JSON stream to render (`FILE`, or - for standard input)")
 			rf.define(fs)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"runtime"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
+	"github.com/modhygiene/modhygiene/internal/mirror"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/stage"
 )
@@ -28,7 +30,7 @@ func runCommand() *command {
 		name:  "run",
 		short: "the whole job: mirrors, cache restore, tidy, check, vuln and one report",
 		usage: "run [--post] [--dir DIR] [--mirrors auto|off|LIST] [--cache auto|off|STORE] [--tidy check|fix|off] [--checks all|off|RULES] [--vuln] [report flags]",
-		long:  runHelp,
+		long:  help("run"),
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&f.post, "post", false, "only save the caches (the GitHub Action's post step)")
 			fs.String("dir", ".", "the repository `DIR` (input working-directory)")
@@ -42,53 +44,13 @@ func runCommand() *command {
 			fs.String("config", "", "configuration `FILE`, relative to --dir (default: .modhygiene.yaml at the repository root)")
 			fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` for the mirrors' choice (GitLab: artifacts: reports: dotenv; default: "+stage.DefaultDotenvFile+" in $CI_PROJECT_DIR)")
 			fs.IntVar(&f.jobs, "jobs", 0, "how many modules to work on at once (0: the number of CPUs)")
+			fs.String("proxy", "off", "the local module proxy for the job: off, on, or the URL of a shared store for a fleet of runners")
 			f.rf.define(fs)
 		},
 		run: func(ctx context.Context, a *app, args []string) error { return a.runJob(ctx, c, &f, args) },
 	}
 	return c
 }
-
-const runHelp = `Runs the stages of a CI job from one configuration and reports them
-together, with every stage's wall time (and the change against the last
-run where the cache holds its figures):
-
-  mirrors   probe candidate GOPROXY mirrors, use the fastest healthy chain
-            for the rest of the run and export it (GITHUB_ENV on GitHub,
-            the --dotenv file on GitLab)
-  restore   restore the module cache (and --build-cache) from the store
-  tidy      go mod tidy for every module: check (MH001) or fix
-  check     the dependency-graph rules MH002 to MH009
-  vuln      golang.org/x/vuln (MH010); off unless configured
-  save      prune and save the caches: at the end of the run, except on
-            GitHub Actions, where the action's post step runs
-            'modhygiene run --post' after the job's other steps
-
-Each setting comes from, in order: its flag; the GitHub Action's input
-(INPUT_WORKING-DIRECTORY, INPUT_MIRRORS, INPUT_CACHE, INPUT_BUILD-CACHE,
-INPUT_TIDY, INPUT_CHECKS, INPUT_VULN, INPUT_FAIL-ON, INPUT_SARIF,
-INPUT_CONFIG; an input left at the action's default does not override the
-file); the run: map of .modhygiene.yaml, keyed by input name:
-
-  run:
-    mirrors: goproxy.cn,aliyun,current   # auto, off or candidates
-    cache: s3://bucket/gomod?endpoint=oss-cn-hangzhou.aliyuncs.com
-    build-cache: true
-    tidy: check                          # check, fix or off
-    checks: MH002,family-skew            # all, off or rule IDs and names
-    vuln: true
-    vuln-db: module                      # see 'modhygiene vuln --help'
-    fail-on: error
-    sarif: modhygiene.sarif
-
-and last the defaults: in CI (GitHub Actions, GitLab CI) every stage but
-vuln, mirrors from the built-in candidates; elsewhere tidy and check, with
-the cache in the file store under the user cache directory and no mirrors.
-
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or
-configuration error, 3 a stage could not do its work (tidy, check or vuln
-could not run: an MH000 finding). A cache or mirror problem is a warning,
-never a failure.`
 
 func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string) error {
 	if err := noArgs("run", args, "; --dir names the repository"); err != nil {
@@ -130,13 +92,13 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 		// The step's log shows the annotations in order with the report.
 		out.annotations = a.stdout
 	}
-	return a.runPlan(ctx, env, a.jobPlan(s, f), rp, "run", out)
+	return a.runPlan(ctx, env, a.jobPlan(env, s, f), rp, "run", out)
 }
 
 // jobPlan is the plan of a run: the stages its settings turn on, in order.
 // MH009 comes from the mirrors stage when it runs (the environment as it
 // came in), else from check.
-func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
+func (a *app) jobPlan(env *stage.Env, s *runSettings, f *runFlags) stage.Plan {
 	plan := stage.Plan{Rules: s.rules(), State: &stage.State{ID: stage.StateID(s.ws)}}
 	cache := &stage.Cache{BuildCache: s.buildCache}
 	if s.mirrors != "" {
@@ -153,6 +115,9 @@ func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
 			m.Dotenv = a.abs(m.Dotenv)
 		}
 		plan.Stages = append(plan.Stages, m)
+	}
+	if s.proxy {
+		plan.Stages = append(plan.Stages, a.proxyStage(env, s, f, plan.Stages))
 	}
 	if !s.cacheOff {
 		plan.Stages = append(plan.Stages, &stage.Restore{Cache: cache})
@@ -173,24 +138,64 @@ func (a *app) jobPlan(s *runSettings, f *runFlags) stage.Plan {
 		// have filled the module cache.
 		plan.Stages = append(plan.Stages, &stage.Save{Cache: cache})
 	}
+	if s.proxy && a.ci.Platform != ci.GitHub {
+		plan.Stages = append(plan.Stages, &stage.ProxyStop{StateFile: proxyStateFile(env)})
+	}
 	return plan
+}
+
+// proxyStage starts the local module proxy in the background, in front of
+// the mirrors the mirrors stage measured (when it ran: it then exports
+// nothing itself), and sends the later stages and steps to it. On GitHub
+// it outlives the step: the post step stops it.
+func (a *app) proxyStage(env *stage.Env, s *runSettings, f *runFlags, before []stage.Stage) *stage.Proxy {
+	p := &stage.Proxy{Setup: stage.ProxySetup{Candidates: mirror.DefaultList}, Dotenv: f.dotenv,
+		Start: a.proxyStarter(env, s.proxyStore)}
+	for _, st := range before {
+		if m, ok := st.(*stage.Mirrors); ok {
+			p.Mirrors, p.Export, m.ForProxy = m, m.Export, true
+		}
+	}
+	if p.Mirrors == nil {
+		p.Export, _ = stage.ExportTarget(a.ci, "auto")
+		if p.Export == stage.ExportShell {
+			p.Export = ""
+		}
+	}
+	return p
 }
 
 // runPost is `modhygiene run --post`: save the caches, with the settings
 // the main step used. Nothing in it changes the exit code but a usage error.
 func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error {
-	if s.cacheOff {
+	var plan stage.Plan
+	if !s.cacheOff {
+		plan = planOf(&stage.Save{Cache: &stage.Cache{BuildCache: s.buildCache}})
+	} else if !s.proxy {
 		fmt.Fprintln(a.stdout, "run --post: cache off; nothing to save")
 		return nil
 	}
-	plan := planOf(&stage.Save{Cache: &stage.Cache{BuildCache: s.buildCache}})
 	plan.State = &stage.State{ID: stage.StateID(s.ws), Continue: true}
+	stop := &stage.ProxyStop{StateFile: proxyStateFile(env)}
+	if s.proxy {
+		plan.Stages = append(plan.Stages, stop)
+	}
 	res, err := stage.Run(ctx, env, plan)
 	if err != nil {
 		return err
 	}
-	st := res.Stages[0]
-	fmt.Fprintf(a.stdout, "run --post: %s (%s)\n", st.Summary, report.FormatDuration(st.Duration))
+	for _, st := range res.Stages {
+		fmt.Fprintf(a.stdout, "run --post: %s: %s (%s)\n", st.Name, st.Summary, report.FormatDuration(st.Duration))
+	}
+	if stop.Stats.Requests > 0 && a.ci.GitHub.SummaryFile != "" {
+		err := ci.AppendFile(a.ci.GitHub.SummaryFile, func(w io.Writer) error {
+			io.WriteString(w, "\n### Module proxy\n\n")
+			return stop.Stats.WriteMarkdown(w)
+		})
+		if err != nil {
+			fmt.Fprintf(a.stderr, "modhygiene: warning: job summary: %v\n", err)
+		}
+	}
 	return nil
 }
 

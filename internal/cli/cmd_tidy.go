@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"path/filepath"
-	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/stage"
@@ -20,19 +18,7 @@ func tidyCommand() *command {
 		name:  "tidy",
 		short: "run go mod tidy for every module, as a check or a fix",
 		usage: "tidy [--fix] [--jobs N] [--dir DIR] [--format text|json] [--no-memo] [MODULE_DIR...]",
-		long: `Runs go mod tidy for every module of the repository in parallel (the modules
-of go.work, else every go.mod below --dir; MODULE_DIRs, relative to --dir,
-select some of them). The default check mode writes nothing and reports
-each untidy module as a finding of rule MH001 with its diff; --fix rewrites
-go.mod and go.sum of untidy modules, each replaced atomically, and leaves a
-module whose tidy fails exactly as it was.
-
-A memo under the user cache directory skips modules whose inputs are
-unchanged since they were last found tidy; --no-memo turns it off.
-
-Exit codes: 0 all tidy (or fixed), 1 a module is untidy, 2 usage error,
-3 tidy could not run for a module (the go command's message is shown, and
-reported as an MH000 finding).`,
+		long:  help("tidy"),
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&t.Fix, "fix", false, "rewrite go.mod and go.sum of untidy modules")
 			fs.IntVar(&t.Jobs, "jobs", 0, "how many modules to tidy at once (0: the number of CPUs)")
@@ -74,20 +60,7 @@ func (a *app) runPlan(ctx context.Context, env *stage.Env, plan stage.Plan, rp *
 	if out.after != nil {
 		out.after(res)
 	}
-	out.header = report.Header{Command: name, Modules: moduleInfos(env.Workspace), Dir: repoDir(env)}
+	out.header = report.Header{Command: name, Modules: moduleInfos(env.Workspace), Dir: env.RepoDir()}
 	out.stages, out.findings, out.base = res.Stages, res.Findings, res.BaseFindings
 	return a.emit(rp, out)
-}
-
-// repoDir is the run's directory relative to the repository root, with
-// forward slashes ("" for the root): it names the run's SARIF category.
-func repoDir(env *stage.Env) string {
-	if env.Workspace == nil {
-		return ""
-	}
-	rel, err := filepath.Rel(env.Workspace.RepoRoot, env.Dir)
-	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return ""
-	}
-	return filepath.ToSlash(rel)
 }

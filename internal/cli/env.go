@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/cache/stores"
@@ -30,31 +29,6 @@ func (a *app) abs(p string) string {
 	return filepath.Join(a.cwd, p)
 }
 
-// toolDir is modhygiene's directory under the user cache directory,
-// computed from the invocation's environment as os.UserCacheDir does from
-// the process's; "" when there is none.
-func (a *app) toolDir() string {
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = a.getenv("LocalAppData")
-	case "darwin", "ios":
-		if h := a.getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Caches")
-		}
-	default:
-		if d := a.getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
-			base = d
-		} else if h := a.getenv("HOME"); h != "" {
-			base = filepath.Join(h, ".cache")
-		}
-	}
-	if base == "" {
-		return ""
-	}
-	return filepath.Join(base, "modhygiene")
-}
-
 // newEnv is the stage environment for a run in dir (absolute) over ws and
 // cfg; ws may be nil for the mirrors stage alone.
 func (a *app) newEnv(dir string, ws *workspace.Workspace, cfg *config.File) *stage.Env {
@@ -63,7 +37,7 @@ func (a *app) newEnv(dir string, ws *workspace.Workspace, cfg *config.File) *sta
 	}
 	return &stage.Env{
 		Dir: dir, Go: &gocmd.Runner{Env: append([]string(nil), a.env...)}, CI: a.ci,
-		Workspace: ws, Config: cfg, Log: a.stderr, ToolDir: a.toolDir(),
+		Workspace: ws, Config: cfg, Log: a.stderr, ToolDir: stage.ToolDir(a.env),
 		Live: !a.ci.CI && a.getenv("TERM") != "dumb" && ci.IsTerminal(a.stderr),
 	}
 }
@@ -74,10 +48,7 @@ func (a *app) newEnv(dir string, ws *workspace.Workspace, cfg *config.File) *sta
 func (a *app) loadWorkspace(dir string, moduleDirs []string) (*workspace.Workspace, error) {
 	ws, err := workspace.Discover(dir)
 	if err != nil {
-		if errors.Is(err, workspace.ErrNoModule) || errors.Is(err, fs.ErrNotExist) {
-			return nil, exitcode.UsageError(err)
-		}
-		return nil, exitcode.UsageError(fmt.Errorf("finding modules: %w", err))
+		return nil, discoverError(err)
 	}
 	for _, d := range ws.Unreadable {
 		fmt.Fprintf(a.stderr, "modhygiene: warning: %s cannot be read; modules below it are left out\n", d)
@@ -86,6 +57,14 @@ func (a *app) loadWorkspace(dir string, moduleDirs []string) (*workspace.Workspa
 		return nil, exitcode.UsageError(err)
 	}
 	return ws, nil
+}
+
+// discoverError is the usage error for a workspace that cannot be found.
+func discoverError(err error) error {
+	if errors.Is(err, workspace.ErrNoModule) || errors.Is(err, fs.ErrNotExist) {
+		return exitcode.UsageError(err)
+	}
+	return exitcode.UsageError(fmt.Errorf("finding modules: %w", err))
 }
 
 // loadConfig reads the configuration file: path (relative to dir) when

@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,8 +172,7 @@ func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict repor
 	if rp.ci {
 		use = ci.DefaultReporters(a.ci.Platform)
 	}
-	var appended appendFiles
-	defer appended.close(warn)
+	var summary, outputs bytes.Buffer
 	hs := report.Fanout{h}
 	for _, f := range a.fileHandlers(rp, use) {
 		hs = append(hs, report.Soft(f, warn))
@@ -183,8 +182,12 @@ func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict repor
 		if opt.Annotations == nil {
 			opt.Annotations = a.stderr
 		}
-		opt.Summary = appended.open(a.ci.GitHub.SummaryFile, use.Summary, "job summary", warn)
-		opt.Outputs = appended.open(a.ci.GitHub.OutputFile, use.Outputs, "step outputs", warn)
+		if use.Summary && a.ci.GitHub.SummaryFile != "" {
+			opt.Summary = &summary
+		}
+		if use.Outputs && a.ci.GitHub.OutputFile != "" {
+			opt.Outputs = &outputs
+		}
 		hs = append(hs, report.Soft(github.New(opt), warn))
 	}
 	if use.Note {
@@ -195,33 +198,19 @@ func (a *app) render(rp *reporting, out *outcome, run *report.Run, verdict repor
 	if err := report.Replay(run, hs); err != nil {
 		return exitcode.FailureError(err)
 	}
+	appendTo(a.ci.GitHub.SummaryFile, "job summary", &summary, warn)
+	appendTo(a.ci.GitHub.OutputFile, "step outputs", &outputs, warn)
 	return nil
 }
 
-// appendFiles are the runner's files a render appends to (the job summary,
-// the step outputs).
-type appendFiles []*os.File
-
-// open opens path for appending when want is set; a problem is a warning
-// and gives no writer.
-func (o *appendFiles) open(path string, want bool, what string, warn func(error)) io.Writer {
-	if path == "" || !want {
-		return nil
+// appendTo appends what buf holds to the runner's file path; a problem is
+// a warning.
+func appendTo(path, what string, buf *bytes.Buffer, warn func(error)) {
+	if buf.Len() == 0 {
+		return
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
+	if err := ci.AppendFile(path, func(w io.Writer) error { _, err := buf.WriteTo(w); return err }); err != nil {
 		warn(fmt.Errorf("%s: %w", what, err))
-		return nil
-	}
-	*o = append(*o, f)
-	return f
-}
-
-func (o appendFiles) close(warn func(error)) {
-	for _, f := range o {
-		if err := f.Close(); err != nil {
-			warn(err)
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/modhygiene/modhygiene/internal/ci"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/modhygiene/modhygiene/internal/config"
@@ -21,9 +23,9 @@ func TestParseInputBool(t *testing.T) {
 		{"false", false, false}, {"False", false, false}, {"FALSE", false, false},
 		{"yes", false, true}, {"1", false, true}, {"", false, true}, {"tRuE", false, true},
 	} {
-		got, err := parseInputBool(tc.in)
+		got, err := ci.ParseInputBool(tc.in)
 		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("parseInputBool(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+			t.Errorf("ci.ParseInputBool(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
 	}
 }
@@ -37,8 +39,8 @@ func TestSameValue(t *testing.T) {
 		{"true", "false", false}, {"auto", "auto", true}, {"current", "auto", false},
 		{".", ".", true}, {"services", ".", false},
 	} {
-		if got := sameValue(tc.v, tc.def); got != tc.want {
-			t.Errorf("sameValue(%q, %q) = %v, want %v", tc.v, tc.def, got, tc.want)
+		if got := ci.SameInput(tc.v, tc.def); got != tc.want {
+			t.Errorf("ci.SameInput(%q, %q) = %v, want %v", tc.v, tc.def, got, tc.want)
 		}
 	}
 }

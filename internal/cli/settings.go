@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/cache/stores"
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/config"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
@@ -45,6 +45,7 @@ var runKeys = []runKey{
 	{name: "sarif", flag: "sarif", action: ""},
 	{name: "config", flag: "config", action: ""},
 	{name: "only-new-issues", flag: "only-new", action: "false", def: "false"},
+	{name: "proxy", flag: "proxy", action: "off", def: "off"},
 }
 
 // shimInputs are the action's inputs that only its node shim reads (which
@@ -68,6 +69,8 @@ type runSettings struct {
 	cacheOff   bool
 	buildCache bool
 	onlyNew    bool
+	proxy      bool            // start the local module proxy
+	proxyStore string          // its shared store, "" for none
 	tidy       string          // check, fix or off
 	checkRules map[string]bool // nil for all; empty when off
 	vuln       bool
@@ -118,7 +121,7 @@ func (a *app) pickFlagsAndInputs(s *runSettings, c *command) {
 			s.values[k.name], s.from[k.name] = c.values[k.flag], "--"+k.flag
 			continue
 		}
-		if v := a.ci.Input(k.name); v != "" && !sameValue(v, k.action) {
+		if v := a.ci.Input(k.name); v != "" && !ci.SameInput(v, k.action) {
 			s.values[k.name], s.from[k.name] = v, ci.InputVar(k.name)
 		}
 	}
@@ -157,13 +160,23 @@ func (s *runSettings) interpret(p ci.Platform, cwd string) error {
 		// Actions: then the build cache is ours to keep.
 		s.values["build-cache"] = fmt.Sprint(p == ci.GitHub)
 	}
-	if s.buildCache, err = parseInputBool(s.values["build-cache"]); err != nil {
+	if s.buildCache, err = ci.ParseInputBool(s.values["build-cache"]); err != nil {
 		return bad("build-cache", "true or false")
 	}
-	if s.onlyNew, err = parseInputBool(s.values["only-new-issues"]); err != nil {
+	if s.onlyNew, err = ci.ParseInputBool(s.values["only-new-issues"]); err != nil {
 		return bad("only-new-issues", "true or false")
 	}
-	if s.vuln, err = parseInputBool(s.values["vuln"]); err != nil {
+	switch v := s.values["proxy"]; strings.ToLower(v) {
+	case "off", "false", "":
+	case "on", "true":
+		s.proxy = true
+	default:
+		if _, _, err := stores.Open(v, &ci.Env{}, stores.Options{}); err != nil {
+			return bad("proxy", "on, off or the URL of a shared store (s3://BUCKET/PREFIX?..., file:///PATH)")
+		}
+		s.proxy, s.proxyStore = true, v
+	}
+	if s.vuln, err = ci.ParseInputBool(s.values["vuln"]); err != nil {
 		return bad("vuln", "true or false")
 	}
 	if s.vuln {
@@ -266,29 +279,6 @@ func ruleID(s string) string {
 	return ""
 }
 
-// parseInputBool parses a boolean as the Actions toolkit does (YAML 1.2
-// core schema): true, True, TRUE, false, False or FALSE.
-func parseInputBool(s string) (bool, error) {
-	switch s {
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
-	}
-	return false, errors.New("not a boolean")
-}
-
-// sameValue reports whether an input's value is its declared default
-// (booleans in any of their spellings).
-func sameValue(v, def string) bool {
-	if v == def {
-		return true
-	}
-	b1, err1 := parseInputBool(v)
-	b2, err2 := parseInputBool(def)
-	return err1 == nil && err2 == nil && b1 == b2
-}
-
 // describe is one line with every setting as it applies and, where it is
 // not the default, its source.
 func (s *runSettings) describe() string {
@@ -300,7 +290,7 @@ func (s *runSettings) describe() string {
 			v = "off"
 		case k.name == "cache" && s.cacheOff:
 			v = "off"
-		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew:
+		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew, k.name == "proxy" && !s.proxy:
 			continue
 		case !ok || v == "":
 			continue

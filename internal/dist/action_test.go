@@ -38,7 +38,7 @@ var shimInputs = []string{"version", "install-only", "args", "skip-save-cache", 
 
 // binaryInputs are the inputs that reach `modhygiene run` as INPUT_*.
 var binaryInputs = []string{"working-directory", "mirrors", "cache", "build-cache", "tidy", "checks", "vuln",
-	"fail-on", "sarif", "config", "only-new-issues"}
+	"fail-on", "sarif", "config", "only-new-issues", "proxy"}
 
 func TestAction(t *testing.T) {
 	a := readAction(t)

@@ -47,23 +47,7 @@ func parseDockerfile(data string) []instruction {
 
 func TestDockerfile(t *testing.T) {
 	text := string(read(t, "Dockerfile"))
-	ins := parseDockerfile(text)
-	// Global ARG defaults (before the first FROM) expand in FROM lines.
-	args := map[string]string{}
-	var stages [][]instruction
-	for _, in := range ins {
-		switch {
-		case in.cmd == "FROM":
-			stages = append(stages, nil)
-		case len(stages) == 0 && in.cmd == "ARG":
-			if k, v, ok := strings.Cut(in.args, "="); ok {
-				args[k] = v
-			}
-		}
-		if len(stages) > 0 {
-			stages[len(stages)-1] = append(stages[len(stages)-1], in)
-		}
-	}
+	args, stages := dockerStages(parseDockerfile(text))
 	if len(stages) < 2 {
 		t.Fatalf("Dockerfile has %d stages, want a multi-stage build", len(stages))
 	}
@@ -79,9 +63,42 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("stage %d (line %d): base image %q, want a Go 1.26+ toolchain image pinned by digest", i, st[0].line, image)
 		}
 	}
+	checkBuildStage(t, stages[0])
+	checkFinalStage(t, stages[len(stages)-1])
+	if !strings.Contains(text, `--user "$(id -u):$(id -g)"`) {
+		t.Error(`the Dockerfile's comment does not show --user "$(id -u):$(id -g)" for bind mounts`)
+	}
+	// The stamped variable exists.
+	cli := read(t, "internal/cli/cli.go")
+	if !regexp.MustCompile(`(?m)^var Version = `).Match(cli) {
+		t.Error("internal/cli.Version, stamped by the Dockerfile, is gone")
+	}
+}
 
-	// The build stage runs on the build machine and cross-compiles.
-	build := stages[0]
+// dockerStages splits the instructions into stages, and returns the
+// global ARG defaults (before the first FROM), which expand in FROM lines.
+func dockerStages(ins []instruction) (map[string]string, [][]instruction) {
+	args := map[string]string{}
+	var stages [][]instruction
+	for _, in := range ins {
+		switch {
+		case in.cmd == "FROM":
+			stages = append(stages, nil)
+		case len(stages) == 0 && in.cmd == "ARG":
+			if k, v, ok := strings.Cut(in.args, "="); ok {
+				args[k] = v
+			}
+		}
+		if len(stages) > 0 {
+			stages[len(stages)-1] = append(stages[len(stages)-1], in)
+		}
+	}
+	return args, stages
+}
+
+// checkBuildStage: the build stage runs on the build machine and
+// cross-compiles.
+func checkBuildStage(t *testing.T, build []instruction) {
 	if !strings.HasPrefix(build[0].args, "--platform=$BUILDPLATFORM ") {
 		t.Errorf("build stage: FROM %s, want FROM --platform=$BUILDPLATFORM (cross-compile, no emulation)", build[0].args)
 	}
@@ -96,9 +113,10 @@ func TestDockerfile(t *testing.T) {
 	if !declared || !compiled {
 		t.Errorf("build stage: ARG TARGETOS TARGETARCH declared %v; go build with CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH and the version stamp %v", declared, compiled)
 	}
+}
 
-	// The final stage runs as an unprivileged user.
-	final := stages[len(stages)-1]
+// checkFinalStage: the final stage runs as an unprivileged user.
+func checkFinalStage(t *testing.T, final []instruction) {
 	user := ""
 	var entry bool
 	for _, in := range final {
@@ -118,14 +136,6 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !entry {
 		t.Error(`final stage: want ENTRYPOINT ["modhygiene"]`)
-	}
-	if !strings.Contains(text, `--user "$(id -u):$(id -g)"`) {
-		t.Error(`the Dockerfile's comment does not show --user "$(id -u):$(id -g)" for bind mounts`)
-	}
-	// The stamped variable exists.
-	cli := read(t, "internal/cli/cli.go")
-	if !regexp.MustCompile(`(?m)^var Version = `).Match(cli) {
-		t.Error("internal/cli.Version, stamped by the Dockerfile, is gone")
 	}
 }
 

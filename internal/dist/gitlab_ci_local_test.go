@@ -126,14 +126,6 @@ type gclResult struct {
 	dotenvSeen bool // the dotenv report reached the artifacts
 }
 
-type codeQualityIssue struct {
-	CheckName string `json:"check_name"`
-	Severity  string `json:"severity"`
-	Location  struct {
-		Path string `json:"path"`
-	} `json:"location"`
-}
-
 // gclEnv is the environment of a gitlab-ci-local run: the test's own home,
 // the binary and the go command on PATH, modules from the fixture proxy.
 func gclEnv(t *testing.T, bin, proxy string) []string {

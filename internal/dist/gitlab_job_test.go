@@ -25,8 +25,6 @@ import (
 // mirrors stage to that proxy (nothing reaches the network). The job must
 // fail on the untidy module and leave the Code Quality report, the dotenv
 // file and the module cache where the runner collects them.
-//
-// Skipped until the binary has the run command.
 func TestGitLabMergeRequestJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -35,16 +33,31 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 		t.Skip("GitLab's shell executor here is sh")
 	}
 	bin := buildBinary(t)
-	help, _ := exec.Command(filepath.Join(bin, "modhygiene"), "help").Output()
-	if !regexp.MustCompile(`(?m)^\s+run\s`).Match(help) {
-		t.Skip("this checkout has no `modhygiene run` yet")
-	}
-
 	job := defaultJob(t)
 	script := job["script"].([]any)[0].(string)
-	variables := job["variables"].(map[string]any)
+	project := mergeRequestProject(t)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = project
+	cmd.Env = jobEnv(t, bin, project, job["variables"].(map[string]any))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("job script: %v, want exit status 1 (the untidy module fails the job)\n$ %s\n%s", err, script, out.String())
+	}
+	t.Logf("job log:\n%s", out.String())
+	checkCodeQuality(t, filepath.Join(project, get(t, job, "artifacts", "reports", "codequality").(string)))
+	checkDotenv(t, filepath.Join(project, get(t, job, "artifacts", "reports", "dotenv").(string)))
+	// The module cache is inside the project, where the runner's cache: archives it.
+	if _, err := os.Stat(filepath.Join(project, ".cache", "go-mod", "cache", "download", "example.com", "greet", "@v", "v1.1.0.zip")); err != nil {
+		t.Errorf("module cache not under the project directory: %v", err)
+	}
+}
 
-	srv := goproxytest.NewTestServer(t, filepath.Join(root, "testdata", "mod"), "")
+// mergeRequestProject is a checkout of the sample monorepo whose
+// configuration limits the mirrors stage to the fixture proxy.
+func mergeRequestProject(t *testing.T) string {
 	project := filepath.Join(t.TempDir(), "builds", "acme", "monorepo")
 	if err := os.CopyFS(project, os.DirFS(filepath.Join(root, "testdata", "ghjob", "monorepo"))); err != nil {
 		t.Fatal(err)
@@ -53,6 +66,14 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(project, ".modhygiene.yaml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return project
+}
+
+// jobEnv is the environment of a merge-request job as the runner sets it,
+// with the job's variables expanded as the runner does, modules from the
+// fixture proxy and the binary in bin on PATH.
+func jobEnv(t *testing.T, bin, project string, variables map[string]any) []string {
+	srv := goproxytest.NewTestServer(t, filepath.Join(root, "testdata", "mod"), "")
 	home := t.TempDir()
 	homeVars, err := testenv.HomeVars(home)
 	if err != nil {
@@ -61,30 +82,15 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	gocache, _ := exec.Command("go", "env", "GOCACHE").Output()
 	env := append(homeVars,
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-		"GOCACHE="+strings.TrimSpace(string(gocache)),
-		"GOPROXY="+srv.URL,
-		"GONOSUMDB=example.com",
-		"GOFLAGS=-mod=mod",
-		"GOTOOLCHAIN=local",
-		"CI=true",
-		"GITLAB_CI=true",
-		"CI_SERVER_URL=http://127.0.0.1:9",
-		"CI_API_V4_URL=http://127.0.0.1:9/api/v4",
-		"CI_PROJECT_DIR="+project,
-		"CI_PROJECT_ID=42",
-		"CI_PROJECT_PATH=acme/monorepo",
-		"CI_PIPELINE_SOURCE=merge_request_event",
-		"CI_MERGE_REQUEST_IID=7",
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "GOCACHE="+strings.TrimSpace(string(gocache)),
+		"GOPROXY="+srv.URL, "GONOSUMDB=example.com", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local",
+		"CI=true", "GITLAB_CI=true", "CI_SERVER_URL=http://127.0.0.1:9", "CI_API_V4_URL=http://127.0.0.1:9/api/v4",
+		"CI_PROJECT_DIR="+project, "CI_PROJECT_ID=42", "CI_PROJECT_PATH=acme/monorepo",
+		"CI_PIPELINE_SOURCE=merge_request_event", "CI_MERGE_REQUEST_IID=7",
 		"CI_MERGE_REQUEST_DIFF_BASE_SHA=0000000000000000000000000000000000000000",
-		"CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main",
-		"CI_COMMIT_SHA=1111111111111111111111111111111111111111",
-		"CI_COMMIT_REF_NAME=feature",
-		"CI_COMMIT_REF_SLUG=feature",
-		"CI_DEFAULT_BRANCH=main",
-		"CI_JOB_NAME=modhygiene",
+		"CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main", "CI_COMMIT_SHA=1111111111111111111111111111111111111111",
+		"CI_COMMIT_REF_NAME=feature", "CI_COMMIT_REF_SLUG=feature", "CI_DEFAULT_BRANCH=main", "CI_JOB_NAME=modhygiene",
 	)
-	// The job's variables, expanded as the runner does.
 	lookup := func(name string) string {
 		for _, kv := range env {
 			if k, v, _ := strings.Cut(kv, "="); k == name {
@@ -96,36 +102,31 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	for k, v := range variables {
 		env = append(env, k+"="+os.Expand(v.(string), lookup))
 	}
+	return env
+}
 
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Dir = project
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("job script: %v, want exit status 1 (the untidy module fails the job)\n$ %s\n%s", err, script, out.String())
-	}
-	t.Logf("job log:\n%s", out.String())
+// codeQualityIssue is one entry of a GitLab Code Quality report.
+type codeQualityIssue struct {
+	Description string `json:"description"`
+	CheckName   string `json:"check_name"`
+	Fingerprint string `json:"fingerprint"`
+	Severity    string `json:"severity"`
+	Location    struct {
+		Path  string `json:"path"`
+		Lines struct {
+			Begin int `json:"begin"`
+		} `json:"lines"`
+	} `json:"location"`
+}
 
-	// The Code Quality report, where artifacts:reports:codequality finds it.
-	data, err := os.ReadFile(filepath.Join(project, get(t, job, "artifacts", "reports", "codequality").(string)))
+// checkCodeQuality checks the report where artifacts:reports:codequality
+// finds it: unique fingerprints, GitLab's severities, the untidy module.
+func checkCodeQuality(t *testing.T, path string) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var issues []struct {
-		Description string `json:"description"`
-		CheckName   string `json:"check_name"`
-		Fingerprint string `json:"fingerprint"`
-		Severity    string `json:"severity"`
-		Location    struct {
-			Path  string `json:"path"`
-			Lines struct {
-				Begin int `json:"begin"`
-			} `json:"lines"`
-		} `json:"location"`
-	}
+	var issues []codeQualityIssue
 	if err := json.Unmarshal(data, &issues); err != nil {
 		t.Fatalf("code quality report: %v\n%s", err, data)
 	}
@@ -148,9 +149,11 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 	if !untidy {
 		t.Errorf("no MH001 issue on services/worker/go.mod with a line in %s", data)
 	}
+}
 
-	// The dotenv report: GOPROXY and friends for later jobs.
-	dotenv, err := os.ReadFile(filepath.Join(project, get(t, job, "artifacts", "reports", "dotenv").(string)))
+// checkDotenv checks the dotenv report: GOPROXY and friends for later jobs.
+func checkDotenv(t *testing.T, path string) {
+	dotenv, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,11 +164,6 @@ func TestGitLabMergeRequestJob(t *testing.T) {
 		if !regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`).MatchString(line) {
 			t.Errorf("dotenv line %q is not NAME=value", line)
 		}
-	}
-
-	// The module cache is inside the project, where the runner's cache: archives it.
-	if _, err := os.Stat(filepath.Join(project, ".cache", "go-mod", "cache", "download", "example.com", "greet", "@v", "v1.1.0.zip")); err != nil {
-		t.Errorf("module cache not under the project directory: %v", err)
 	}
 }
 

@@ -37,6 +37,14 @@ func UsageError(err error) error { return &Error{Code: Usage, Err: err} }
 // FailureError wraps err as a tool failure (exit 3).
 func FailureError(err error) error { return &Error{Code: Failure, Err: err} }
 
+// FailureErrorIf wraps err as a tool failure (exit 3) when it is not nil.
+func FailureErrorIf(err error) error {
+	if err == nil {
+		return nil
+	}
+	return FailureError(err)
+}
+
 // FindingsError returns an error that makes the process exit 1 with msg.
 func FindingsError(msg string) error { return &Error{Code: Findings, Err: errors.New(msg)} }
 

@@ -75,7 +75,7 @@ type Options struct {
 	// ReadOnly keeps the proxy from writing to Store.
 	ReadOnly bool
 	// SumDB is the checksum database as GOSUMDB names it, with its key:
-	// "name+hash+key" or "name+hash+key URL" (see ResolveGOSUMDB). Empty or
+	// "name+hash+key" or "name+hash+key URL" (see mirror.SumDBKey). Empty or
 	// "off" means no database: nothing is written to Store, because nothing
 	// can be verified.
 	SumDB string

@@ -240,24 +240,3 @@ func TestSumDBEndpoints(t *testing.T) {
 		t.Errorf("another database: %d, want 404", code)
 	}
 }
-
-func TestResolveGOSUMDB(t *testing.T) {
-	goroot := t.TempDir()
-	src := filepath.Join(goroot, "src", "cmd", "go", "internal", "modfetch")
-	os.MkdirAll(src, 0o755)
-	os.WriteFile(filepath.Join(src, "key.go"), []byte("var known = map[string]string{\n\t\"db.example\": \"db.example+0123abcd+AbCd/ef+01=\",\n}\n"), 0o644)
-	for in, want := range map[string]string{
-		"db.example":                   "db.example+0123abcd+AbCd/ef+01=",
-		"db.example https://m.example": "db.example+0123abcd+AbCd/ef+01= https://m.example",
-		"x.example+1234abcd+key":       "x.example+1234abcd+key",
-		"off":                          "off",
-	} {
-		got, err := ResolveGOSUMDB(in, goroot)
-		if err != nil || got != want {
-			t.Errorf("ResolveGOSUMDB(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := ResolveGOSUMDB("unknown.example", goroot); err == nil {
-		t.Error("an unknown database resolved")
-	}
-}

@@ -235,3 +235,14 @@ func size(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// Summary is one line for a report: the requests and where they were
+// answered from.
+func (st Stats) Summary() string {
+	var mirrors int64
+	for _, m := range st.Mirrors {
+		mirrors += m.Hits
+	}
+	return fmt.Sprintf("%d requests: %d from the local module cache, %d from the proxy cache, %d from the shared store, %d from mirrors; %d hedges fired, %d won; %d written to the store",
+		st.Requests, st.Local.Hits, st.Cache.Hits, st.Store.Hits, mirrors, st.Hedges, st.HedgesWon, st.Shared.Hits)
+}

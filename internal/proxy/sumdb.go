@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,30 +52,6 @@ func newDB(gosumdb string) (*db, error) {
 		d.url = f[1]
 	}
 	return d, nil
-}
-
-// ResolveGOSUMDB returns gosumdb (a GOSUMDB value as `go env GOSUMDB`
-// prints it) with the database's public key: a value that names one is
-// returned as is; for a bare name, the key is read from the go command's
-// own sources in goroot (`go env GOROOT`), where the go command keeps the
-// keys of the databases it knows. "off" and "" are returned as is.
-func ResolveGOSUMDB(gosumdb, goroot string) (string, error) {
-	f := strings.Fields(gosumdb)
-	if len(f) == 0 || f[0] == "off" || strings.Contains(f[0], "+") {
-		return gosumdb, nil
-	}
-	src := filepath.Join(goroot, "src", "cmd", "go", "internal", "modfetch", "key.go")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return "", fmt.Errorf("no key for checksum database %s: %v", f[0], err)
-	}
-	re := regexp.MustCompile(`"(` + regexp.QuoteMeta(f[0]) + `\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+)"`)
-	m := re.FindSubmatch(data)
-	if m == nil {
-		return "", fmt.Errorf("no key for checksum database %s in %s; name it in GOSUMDB as name+key", f[0], src)
-	}
-	f[0] = string(m[1])
-	return strings.Join(f, " "), nil
 }
 
 // dbOps connects the sumdb client that verifies what goes to the store to

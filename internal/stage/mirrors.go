@@ -71,6 +71,9 @@ type Mirrors struct {
 	// PreferCurrent keeps the current GOPROXY while it is healthy and within
 	// a clear margin of the best candidate (what mirrors: auto wants).
 	PreferCurrent bool
+	// ForProxy measures the candidates for the local module proxy, which
+	// hedges between them: the chain is neither exported nor used.
+	ForProxy bool
 	// Table receives the candidate table; nil means env.Log.
 	Table io.Writer
 	// Out receives ExportShell and ExportJSON; nil means env.Log.
@@ -132,6 +135,10 @@ func (m *Mirrors) Run(ctx context.Context, env *Env) (Result, error) {
 		}
 		warn(env, "mirrors: no candidate is usable; GOPROXY stays as it is")
 		res.Status = Warning
+		return res, nil
+	}
+	if m.ForProxy {
+		mirror.WriteTable(m.table(env), d)
 		return res, nil
 	}
 	if err := m.export(env, d, time.Since(start)); err != nil {

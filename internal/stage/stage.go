@@ -3,6 +3,8 @@ package stage
 import (
 	"context"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/modhygiene/modhygiene/internal/cache/store"
@@ -243,4 +245,17 @@ func (o *Outcome) DefaultOutputs(ctx context.Context, env *Env) {
 	for k, v := range add {
 		last.Outputs[k] = v
 	}
+}
+
+// RepoDir is the run's directory relative to the repository root, with
+// forward slashes ("" for the root): it names the run's SARIF category.
+func (e *Env) RepoDir() string {
+	if e.Workspace == nil {
+		return ""
+	}
+	rel, err := filepath.Rel(e.Workspace.RepoRoot, e.Dir)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/ci"
+	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
 
 // warn prints a warning for a person on env.Log, with any credentials in
@@ -84,4 +86,29 @@ func HumanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// ToolDir is modhygiene's directory under the user cache directory,
+// computed from the environment env as os.UserCacheDir does from
+// the process's; "" when there is none.
+func ToolDir(env []string) string {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = gocmd.Lookup(env, "LocalAppData")
+	case "darwin", "ios":
+		if h := gocmd.Lookup(env, "HOME"); h != "" {
+			base = filepath.Join(h, "Library", "Caches")
+		}
+	default:
+		if d := gocmd.Lookup(env, "XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+			base = d
+		} else if h := gocmd.Lookup(env, "HOME"); h != "" {
+			base = filepath.Join(h, ".cache")
+		}
+	}
+	if base == "" {
+		return ""
+	}
+	return filepath.Join(base, "modhygiene")
 }
