@@ -35,6 +35,12 @@ func (f *cacheFlags) define(fs *flag.FlagSet, name string) {
 		fs.IntVar(&f.c.Shards, "shards", cache.DefaultShards, "number of module cache shards (a bump re-uploads one shard)")
 	}
 	switch name {
+	case "restore":
+		fs.DurationVar(&f.c.RestoreBudget, "timeout", cache.DefaultRestoreBudget, "the longest the restore may take, store requests included; then it is a miss")
+	case "save":
+		fs.DurationVar(&f.c.SaveBudget, "timeout", cache.DefaultSaveBudget, "the longest the save may take; then nothing is saved")
+	}
+	switch name {
 	case "restore", "save":
 		fs.StringVar(&f.store, "store", "", "where entries live: file:///PATH, github (the Actions cache service), s3://BUCKET/PREFIX?endpoint=HOST&region=R&style=virtual, gitlab (the runner's own cache:) or none; default: github inside GitHub Actions, gitlab inside GitLab CI, else a directory under the user cache dir")
 		fs.IntVar(&f.c.Jobs, "jobs", 0, "shards saved or restored at once; 0 chooses from the number of CPUs")

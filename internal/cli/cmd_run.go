@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 
+	"github.com/modhygiene/modhygiene/internal/cache"
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
 	"github.com/modhygiene/modhygiene/internal/mirror"
@@ -44,6 +45,8 @@ func runCommand() *command {
 			fs.String("config", "", "configuration `FILE`, relative to --dir (default: .modhygiene.yaml at the repository root)")
 			fs.StringVar(&f.dotenv, "dotenv", "", "the dotenv `FILE` for the mirrors' choice (GitLab: artifacts: reports: dotenv; default: "+stage.DefaultDotenvFile+" in $CI_PROJECT_DIR)")
 			fs.IntVar(&f.jobs, "jobs", 0, "how many modules to work on at once (0: the number of CPUs)")
+			fs.Duration("restore-timeout", cache.DefaultRestoreBudget, "the longest the cache restore may take; then it is a miss")
+			fs.Duration("save-timeout", cache.DefaultSaveBudget, "the longest the cache save may take; then nothing is saved")
 			fs.String("proxy", "off", "the local module proxy for the job: off, on, or the URL of a shared store for a fleet of runners")
 			f.rf.define(fs)
 		},
@@ -83,10 +86,10 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 	if f.post {
 		return a.runPost(ctx, env, s)
 	}
-	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d %s: %s\n", a.ci.Platform, len(s.ws.Modules), plural(len(s.ws.Modules), "module", "modules"), s.describe())
+	fmt.Fprintf(a.stderr, "modhygiene run on %s, %d %s: %s\n", a.ci.Platform, len(s.ws.Modules), stage.Plural(len(s.ws.Modules), "module", "modules"), s.describe())
 	out := &outcome{sayFailed: true, after: func(res *stage.Outcome) {
 		res.DefaultOutputs(ctx, env)
-		a.ensureDotenv(env, f.dotenv)
+		stage.EnsureDotenv(env, f.dotenv)
 	}}
 	if a.ci.Platform == ci.GitHub && rp.flags.format == "text" {
 		// The step's log shows the annotations in order with the report.
@@ -100,7 +103,7 @@ func (a *app) runJob(ctx context.Context, c *command, f *runFlags, args []string
 // came in), else from check.
 func (a *app) jobPlan(env *stage.Env, s *runSettings, f *runFlags) stage.Plan {
 	plan := stage.Plan{Rules: s.rules(), State: &stage.State{ID: stage.StateID(s.ws)}}
-	cache := &stage.Cache{BuildCache: s.buildCache}
+	cache := &stage.Cache{BuildCache: s.buildCache, RestoreBudget: s.budgets[0], SaveBudget: s.budgets[1]}
 	if s.mirrors != "" {
 		m := &stage.Mirrors{Candidates: s.mirrors, Environment: true, Dotenv: f.dotenv, PreferCurrent: s.autoMirror}
 		// In CI the choice is exported for the later steps; elsewhere it
@@ -170,7 +173,7 @@ func (a *app) proxyStage(env *stage.Env, s *runSettings, f *runFlags, before []s
 func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error {
 	var plan stage.Plan
 	if !s.cacheOff {
-		plan = planOf(&stage.Save{Cache: &stage.Cache{BuildCache: s.buildCache}})
+		plan = planOf(&stage.Save{Cache: &stage.Cache{BuildCache: s.buildCache, SaveBudget: s.budgets[1]}})
 	} else if !s.proxy {
 		fmt.Fprintln(a.stdout, "run --post: cache off; nothing to save")
 		return nil
@@ -197,29 +200,6 @@ func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error
 		}
 	}
 	return nil
-}
-
-// ensureDotenv writes an empty dotenv file on GitLab when the mirrors
-// stage wrote none (mirrors off, or no usable candidate), so that a job
-// whose artifacts: reports: dotenv names it does not fail.
-func (a *app) ensureDotenv(env *stage.Env, path string) {
-	if a.ci.Platform != ci.GitLab {
-		return
-	}
-	if path != "" {
-		path = a.abs(path)
-	}
-	if err := stage.EnsureDotenv(env, path); err != nil {
-		fmt.Fprintf(a.stderr, "modhygiene: warning: dotenv: %v\n", err)
-	}
-}
-
-// plural returns one or many by n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // autoBool is a boolean flag that may also be "auto": --build-cache alone

@@ -36,7 +36,7 @@ func (a *app) newEnv(dir string, ws *workspace.Workspace, cfg *config.File) *sta
 		cfg = &config.File{}
 	}
 	return &stage.Env{
-		Dir: dir, Go: &gocmd.Runner{Env: append([]string(nil), a.env...)}, CI: a.ci,
+		Dir: dir, Cwd: a.cwd, Go: &gocmd.Runner{Env: append([]string(nil), a.env...)}, CI: a.ci,
 		Workspace: ws, Config: cfg, Log: a.stderr, ToolDir: stage.ToolDir(a.env),
 		Live: !a.ci.CI && a.getenv("TERM") != "dumb" && ci.IsTerminal(a.stderr),
 	}

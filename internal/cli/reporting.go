@@ -125,7 +125,7 @@ func (a *app) emit(rp *reporting, out *outcome) error {
 		return err
 	}
 	if names := failed(out.stages, fs); len(names) > 0 && out.sayFailed {
-		fmt.Fprintf(a.stderr, "modhygiene: %s: failed %s: %s (see above)\n", run.Header.Command, plural(len(names), "stage", "stages"), strings.Join(names, ", "))
+		fmt.Fprintf(a.stderr, "modhygiene: %s: failed %s: %s (see above)\n", run.Header.Command, stage.Plural(len(names), "stage", "stages"), strings.Join(names, ", "))
 	}
 	code := verdict.ExitCode()
 	if len(failed(out.stages, nil)) > 0 {

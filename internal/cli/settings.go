@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/modhygiene/modhygiene/internal/cache"
 	"github.com/modhygiene/modhygiene/internal/cache/stores"
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/config"
@@ -46,6 +48,8 @@ var runKeys = []runKey{
 	{name: "config", flag: "config", action: ""},
 	{name: "only-new-issues", flag: "only-new", action: "false", def: "false"},
 	{name: "proxy", flag: "proxy", action: "off", def: "off"},
+	{name: "restore-timeout", flag: "restore-timeout", def: cache.DefaultRestoreBudget.String()},
+	{name: "save-timeout", flag: "save-timeout", def: cache.DefaultSaveBudget.String()},
 }
 
 // shimInputs are the action's inputs that only its node shim reads (which
@@ -69,10 +73,11 @@ type runSettings struct {
 	cacheOff   bool
 	buildCache bool
 	onlyNew    bool
-	proxy      bool            // start the local module proxy
-	proxyStore string          // its shared store, "" for none
-	tidy       string          // check, fix or off
-	checkRules map[string]bool // nil for all; empty when off
+	budgets    [2]time.Duration // restore and save budgets
+	proxy      bool             // start the local module proxy
+	proxyStore string           // its shared store, "" for none
+	tidy       string           // check, fix or off
+	checkRules map[string]bool  // nil for all; empty when off
 	vuln       bool
 	vulnSource vuln.Source
 	failOn     report.FailOn
@@ -165,6 +170,11 @@ func (s *runSettings) interpret(p ci.Platform, cwd string) error {
 	}
 	if s.onlyNew, err = ci.ParseInputBool(s.values["only-new-issues"]); err != nil {
 		return bad("only-new-issues", "true or false")
+	}
+	for i, k := range []string{"restore-timeout", "save-timeout"} {
+		if s.budgets[i], err = time.ParseDuration(s.values[k]); err != nil || s.budgets[i] <= 0 {
+			return bad(k, "a positive duration such as 2m or 90s")
+		}
 	}
 	switch v := s.values["proxy"]; strings.ToLower(v) {
 	case "off", "false", "":
@@ -290,7 +300,8 @@ func (s *runSettings) describe() string {
 			v = "off"
 		case k.name == "cache" && s.cacheOff:
 			v = "off"
-		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew, k.name == "proxy" && !s.proxy:
+		case k.name == "vuln-db" && !s.vuln, k.name == "only-new-issues" && !s.onlyNew, k.name == "proxy" && !s.proxy,
+			strings.HasSuffix(k.name, "-timeout") && s.from[k.name] == "default":
 			continue
 		case !ok || v == "":
 			continue

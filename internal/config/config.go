@@ -95,7 +95,7 @@ var Matches = []string{"exact", "minor", "k8s", "stable", "independent"}
 
 // RunKeys are the keys of the run: map: the settings of `modhygiene run`
 // that the file may set, named as the GitHub Action's inputs.
-var RunKeys = []string{"mirrors", "cache", "build-cache", "tidy", "checks", "vuln", "vuln-db", "fail-on", "sarif", "only-new-issues", "proxy"}
+var RunKeys = []string{"mirrors", "cache", "build-cache", "tidy", "checks", "vuln", "vuln-db", "fail-on", "sarif", "only-new-issues", "proxy", "restore-timeout", "save-timeout"}
 
 // Error is a problem in the configuration file, with its position.
 type Error struct {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/modhygiene/modhygiene/internal/cache"
 	"github.com/modhygiene/modhygiene/internal/cache/stores"
@@ -25,6 +26,11 @@ type Cache struct {
 	Jobs int
 	// SaveOnPR also saves on pull_request events on GitHub Actions.
 	SaveOnPR bool
+	// RestoreBudget and SaveBudget bound the restore and the save, store
+	// requests included; 0 means cache.DefaultRestoreBudget and
+	// cache.DefaultSaveBudget. When one runs out the restore is a miss, the
+	// save saves nothing, with a warning.
+	RestoreBudget, SaveBudget time.Duration
 }
 
 // CacheFacts is what the cache stages learn from the repository and the go
@@ -85,7 +91,8 @@ func (c *Cache) buildOn(f *CacheFacts) bool {
 }
 
 func (c *Cache) options(env *Env) cache.Options {
-	return cache.Options{Parallel: c.Jobs, Warn: func(msg string) { warn(env, "%s", msg) }}
+	return cache.Options{Parallel: c.Jobs, Warn: func(msg string) { warn(env, "%s", msg) },
+		RestoreBudget: c.RestoreBudget, SaveBudget: c.SaveBudget}
 }
 
 // Restore restores the module cache (and the build cache) from env.Store;
@@ -125,7 +132,7 @@ func (r *Restore) Run(ctx context.Context, env *Env) (Result, error) {
 	res.Outputs["cache-bytes"] = fmt.Sprint(c.Bytes)
 	res.Summary = fmt.Sprintf("module cache %s from %s: %d of %d shards, %s, %d files", c.Status, env.Store, c.Restored, c.Shards, HumanBytes(c.Bytes), c.Files)
 	if n := len(c.Rejected); n > 0 {
-		res.Summary += fmt.Sprintf(", %d module %s failed verification against go.sum", n, plural(n, "version", "versions"))
+		res.Summary += fmt.Sprintf(", %d module %s failed verification against go.sum", n, Plural(n, "version", "versions"))
 	}
 	if c.Matched == "" {
 		res.Summary = fmt.Sprintf("module cache miss: nothing restored from %s", env.Store)

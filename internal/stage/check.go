@@ -124,7 +124,7 @@ func checkSummary(modules, findings int, notices []string, failed int) (Status, 
 	}
 	if failed > 0 {
 		status = Failed
-		summary += fmt.Sprintf("; %d %s could not be loaded", failed, plural(failed, "module", "modules"))
+		summary += fmt.Sprintf("; %d %s could not be loaded", failed, Plural(failed, "module", "modules"))
 	}
 	return status, summary
 }

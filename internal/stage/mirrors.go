@@ -389,16 +389,25 @@ func (m *Mirrors) dotenvPath(env *Env) string {
 	return filepath.Join(dir, DefaultDotenvFile)
 }
 
-// EnsureDotenv writes an empty dotenv file where the mirrors stage writes
-// one (path, or its default) unless a file is there, so that a GitLab job
-// whose artifacts: reports: dotenv names it does not fail when the mirrors
-// stage is off or found no usable candidate.
-func EnsureDotenv(env *Env, path string) error {
+// EnsureDotenv writes, on GitLab, an empty dotenv file where the mirrors
+// stage writes one (path, relative to the working directory, or its
+// default) unless a file is there, so that a job whose artifacts: reports:
+// dotenv names it does not fail when the mirrors stage is off or found no
+// usable candidate. A problem is a warning.
+func EnsureDotenv(env *Env, path string) {
+	if env.CI.Platform != ci.GitLab {
+		return
+	}
+	if path != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(env.Cwd, path)
+	}
 	p := (&Mirrors{Dotenv: path}).dotenvPath(env)
 	if _, err := os.Stat(p); err == nil {
-		return nil
+		return
 	}
-	return ci.CreateFile(p, func(io.Writer) error { return nil })
+	if err := ci.CreateFile(p, func(io.Writer) error { return nil }); err != nil {
+		warn(env, "dotenv: %v", err)
+	}
 }
 
 // httpProxy returns the HTTP proxy settings of env (HTTPS_PROXY,

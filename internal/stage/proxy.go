@@ -172,7 +172,7 @@ func (p *Proxy) export(env *Env, st proxy.State, mirrors int) (Result, error) {
 	}
 	p.GOPROXY = proxy.GOPROXY(st.URL, current)
 	v := []mirror.Var{{Name: "GOPROXY", Value: p.GOPROXY}}
-	res := Result{Summary: fmt.Sprintf("serving on %s in front of %d %s", st.URL, mirrors, plural(mirrors, "mirror", "mirrors")),
+	res := Result{Summary: fmt.Sprintf("serving on %s in front of %d %s", st.URL, mirrors, Plural(mirrors, "mirror", "mirrors")),
 		Outputs: map[string]string{"goproxy": ci.RedactURL(v[0].Value), "proxy-url": st.URL},
 		Exports: []string{"GOPROXY=" + v[0].Value}}
 	var err error

@@ -40,8 +40,10 @@ const (
 // stage.Run adds each stage's exported variables to Go.Env for the stages
 // after it.
 type Env struct {
-	// Dir is the absolute directory the run works in (--dir).
-	Dir string
+	// Dir is the absolute directory the run works in (--dir); Cwd is the
+	// invocation's working directory, which relative paths of settings are
+	// resolved against.
+	Dir, Cwd string
 	// Go runs every go command of the run. Its Env is the run's whole
 	// environment.
 	Go *gocmd.Runner

@@ -67,8 +67,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// plural returns one or many by n.
-func plural(n int, one, many string) string {
+// Plural returns one or many by n.
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}

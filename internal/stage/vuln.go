@@ -137,7 +137,7 @@ func (v *Vuln) result(env *Env, res Result, results []vuln.Result) Result {
 		}
 		fs = append(fs, r.Findings...)
 	}
-	res.Summary = fmt.Sprintf("%d %s in %d of %d %s", len(fs), plural(len(fs), "vulnerability", "vulnerabilities"), hit, len(results), plural(len(results), "module", "modules"))
+	res.Summary = fmt.Sprintf("%d %s in %d of %d %s", len(fs), Plural(len(fs), "vulnerability", "vulnerabilities"), hit, len(results), Plural(len(results), "module", "modules"))
 	if len(failed.findings) > 0 {
 		failed.print(env)
 		v.hint(env)
