@@ -63,11 +63,15 @@ n=0
 for stream in internal/report/testdata/streams/*.json; do
 	name="$(basename "$stream" .json)"
 	sarif="$work/$name.sarif"
-	"$work/modhygiene" report --from "$stream" --format sarif --fail-on never --ci-report off >"$sarif" || {
-		say "$name: modhygiene report failed"
+	# Exit 3 says the stream records a failure (MH000): the SARIF is
+	# written all the same.
+	"$work/modhygiene" report --from "$stream" --format sarif --fail-on never --ci-report off >"$sarif"
+	code=$?
+	if [ "$code" != 0 ] && [ "$code" != 3 ]; then
+		say "$name: modhygiene report exited $code"
 		fail=1
 		continue
-	}
+	fi
 	"$tool" validate "$sarif" --output "$work/$name.validation.sarif" >"$work/$name.log" 2>&1
 	errors="$(count_errors "$work/$name.validation.sarif")" || { say "$name: cannot read the validator's log"; tail -20 "$work/$name.log" >&2; fail=1; continue; }
 	n=$((n + 1))
