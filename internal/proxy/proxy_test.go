@@ -338,11 +338,12 @@ func TestStateAndGOPROXY(t *testing.T) {
 		t.Errorf("ReadState = %+v, %v; want %+v", got, err, want)
 	}
 	for cur, want := range map[string]string{
-		"https://a.example,direct":   "http://p,direct",
-		"https://a.example|direct":   "http://p,direct",
-		"https://a.example":          "http://p",
+		"https://a.example,direct":   "http://p|https://a.example,direct",
+		"https://a.example|direct":   "http://p|https://a.example|direct",
+		"https://a.example":          "http://p|https://a.example",
 		"off":                        "http://p",
-		"https://direct.example.com": "http://p",
+		"":                           "http://p",
+		"https://direct.example.com": "http://p|https://direct.example.com",
 	} {
 		if got := GOPROXY("http://p", cur); got != want {
 			t.Errorf("GOPROXY(%q) = %q, want %q", cur, got, want)

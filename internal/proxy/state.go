@@ -101,15 +101,15 @@ func ReadState(path string) (State, error) {
 }
 
 // GOPROXY returns the GOPROXY value that sends the go command to the proxy
-// at url: url alone, followed by ",direct" when the user's own chain
-// (current) let the go command reach the origin servers, so that a module
-// no mirror has (a 404 from the proxy) is still fetched from its origin,
-// exactly as before.
+// at url, with the user's own chain (current) behind it, joined with "|":
+// if the proxy ever fails (the process is gone, it answers 5xx), or has
+// not a module (404), the go command goes on exactly as it would have
+// without it, and only then reaches the origin servers, if and only if the
+// user's chain had direct. With no chain (empty or off) it is url alone.
 func GOPROXY(url, current string) string {
-	for _, f := range strings.FieldsFunc(current, func(r rune) bool { return r == ',' || r == '|' }) {
-		if strings.TrimSpace(f) == "direct" {
-			return url + ",direct"
-		}
+	current = strings.TrimSpace(current)
+	if current == "" || current == "off" {
+		return url
 	}
-	return url
+	return url + "|" + current
 }
