@@ -120,7 +120,7 @@ func (a *app) jobPlan(env *stage.Env, s *runSettings, f *runFlags) stage.Plan {
 		plan.Stages = append(plan.Stages, m)
 	}
 	if s.proxy {
-		plan.Stages = append(plan.Stages, a.proxyStage(env, s, f, plan.Stages))
+		plan.Stages = append(plan.Stages, a.proxyStage(env, s, plan.Stages))
 	}
 	if !s.cacheOff {
 		plan.Stages = append(plan.Stages, &stage.Restore{Cache: cache})
@@ -148,21 +148,20 @@ func (a *app) jobPlan(env *stage.Env, s *runSettings, f *runFlags) stage.Plan {
 }
 
 // proxyStage starts the local module proxy in the background, in front of
-// the mirrors the mirrors stage measured (when it ran: it then exports
-// nothing itself), and sends the later stages and steps to it. On GitHub
-// it outlives the step: the post step stops it.
-func (a *app) proxyStage(env *stage.Env, s *runSettings, f *runFlags, before []stage.Stage) *stage.Proxy {
-	p := &stage.Proxy{Setup: stage.ProxySetup{Candidates: mirror.DefaultList}, Dotenv: f.dotenv,
-		Start: a.proxyStarter(env, s.proxyStore)}
+// the mirrors the mirrors stage measured, and sends the later stages to it.
+// On GitHub it outlives the step and the later steps use it too (the
+// mirrors stage exports nothing then; the post step stops the proxy). On
+// GitLab it serves this run only: later jobs run on other machines, so the
+// dotenv file keeps the mirrors' chain.
+func (a *app) proxyStage(env *stage.Env, s *runSettings, before []stage.Stage) *stage.Proxy {
+	p := &stage.Proxy{Setup: stage.ProxySetup{Candidates: mirror.DefaultList}, Start: a.proxyStarter(env, s.proxyStore)}
+	if a.ci.Platform == ci.GitHub && a.ci.GitHub.EnvFile != "" {
+		p.Export = stage.ExportGitHub
+	}
 	for _, st := range before {
 		if m, ok := st.(*stage.Mirrors); ok {
-			p.Mirrors, p.Export, m.ForProxy = m, m.Export, true
-		}
-	}
-	if p.Mirrors == nil {
-		p.Export, _ = stage.ExportTarget(a.ci, "auto")
-		if p.Export == stage.ExportShell {
-			p.Export = ""
+			p.Mirrors = m
+			m.ForProxy = p.Export != ""
 		}
 	}
 	return p
