@@ -192,6 +192,11 @@ func (a *app) runPost(ctx context.Context, env *stage.Env, s *runSettings) error
 	if stop.Stats.Requests > 0 && a.ci.GitHub.SummaryFile != "" {
 		err := ci.AppendFile(a.ci.GitHub.SummaryFile, func(w io.Writer) error {
 			io.WriteString(w, "\n### Module proxy\n\n")
+			var slices []report.PieSlice
+			for _, src := range stop.Stats.Sources() {
+				slices = append(slices, report.PieSlice{Label: src.Name, Value: src.Hits})
+			}
+			io.WriteString(w, report.PieChart("Proxy answers by source", slices))
 			return stop.Stats.WriteMarkdown(w)
 		})
 		if err != nil {

@@ -246,3 +246,21 @@ func (st Stats) Summary() string {
 	return fmt.Sprintf("%d requests: %d from the local module cache, %d from the proxy cache, %d from the shared store, %d from mirrors; %d hedges fired, %d won; %d written to the store",
 		st.Requests, st.Local.Hits, st.Cache.Hits, st.Store.Hits, mirrors, st.Hedges, st.HedgesWon, st.Shared.Hits)
 }
+
+// Source is where some of the proxy's answers came from, for a chart.
+type Source struct {
+	Name string
+	Hits int64
+}
+
+// Sources lists where the answers came from: the local module cache, the
+// proxy's own cache, the shared store, and each mirror by name (without
+// its scheme).
+func (st Stats) Sources() []Source {
+	out := []Source{{"local module cache", st.Local.Hits}, {"proxy cache", st.Cache.Hits}, {"shared store", st.Store.Hits}}
+	for _, m := range st.Mirrors {
+		name := strings.TrimPrefix(strings.TrimPrefix(m.Name, "https://"), "http://")
+		out = append(out, Source{"mirror " + name, m.Hits})
+	}
+	return out
+}

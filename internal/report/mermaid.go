@@ -310,10 +310,16 @@ func mermaidText(s string) string {
 // mermaidText keeps, less ':' and ',' (which end a gantt name), and '?'
 // for anything else.
 func ganttText(s string) string {
+	return keepText(s, " ./@-_+~()…")
+}
+
+// keepText replaces every rune of s but ASCII letters, digits and those in
+// keep with '?'.
+func keepText(s, keep string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" ./@-_+~()…", r):
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(keep, r):
 			b.WriteRune(r)
 		default:
 			b.WriteByte('?')
@@ -323,4 +329,31 @@ func ganttText(s string) string {
 		return "?"
 	}
 	return b.String()
+}
+
+// PieSlice is one slice of a PieChart.
+type PieSlice struct {
+	Label string
+	Value int64
+}
+
+// PieChart returns a Mermaid pie chart, fenced for markdown, of the slices
+// with a value above zero (such as where a proxy's answers came from), or
+// "" when there are none. Labels keep the characters ganttText keeps and
+// ':' (they stand in quotes), so that text from outside (a mirror's URL)
+// can neither end its quotes nor start a directive.
+func PieChart(title string, slices []PieSlice) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pie title %s\n", ganttText(title))
+	n := 0
+	for _, s := range slices {
+		if s.Value > 0 {
+			fmt.Fprintf(&b, "  %q : %d\n", keepText(s.Label, " ./@-_+~()…:"), s.Value)
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return mermaidBlock(b.String())
 }

@@ -181,6 +181,9 @@ func renderMermaid(t *testing.T, diagrams map[string]string) map[string]rendered
 func TestMermaid(t *testing.T) {
 	diagrams := diagramSources(t)
 	diagrams["broken"] = "graph LR\n  n0[\"unclosed --> n1\n"
+	pie := report.PieChart("Proxy answers by source", []report.PieSlice{
+		{Label: "local module cache", Value: 12}, {Label: "mirror " + hostileText, Value: 3}, {Label: "shared store", Value: 0}})
+	diagrams["pie"] = strings.TrimSuffix(strings.TrimPrefix(pie, "```mermaid\n"), "```\n")
 	hostileLabel := strings.Join(strings.Fields(hostileText), " ")
 	diagrams["hostile-direct"] = report.PathGraph(&finding.Finding{Rule: "MH002", Path: []string{"example.com/app", hostileText}, Version: "v1.0.0",
 		Other: &finding.Side{Module: "x", Path: []string{"example.com/app", "example.com/lib`\"", "x"}}, Target: hostileText})
@@ -199,7 +202,11 @@ func TestMermaid(t *testing.T) {
 			t.Errorf("%s: Mermaid refused the diagram: %s\n%s", name, r.Error, diagrams[name])
 			continue
 		}
-		if want := map[bool]string{true: "gantt", false: "flowchart-v2"}[strings.HasPrefix(diagrams[name], "gantt")]; r.Type != want {
+		want := map[bool]string{true: "gantt", false: "flowchart-v2"}[strings.HasPrefix(diagrams[name], "gantt")]
+		if strings.HasPrefix(diagrams[name], "pie") {
+			want = "pie"
+		}
+		if r.Type != want {
 			t.Errorf("%s: diagram type %q, want %q", name, r.Type, want)
 		}
 		for _, e := range r.Elements {
@@ -245,5 +252,17 @@ func TestDiagramsGiveWayToTables(t *testing.T) {
 	}
 	if !strings.Contains(md, "| 🔴 error | `go.mod:1` |") {
 		t.Errorf("the finding's row is missing")
+	}
+}
+
+func TestPieChart(t *testing.T) {
+	if got := report.PieChart("t", []report.PieSlice{{Label: "a", Value: 0}}); got != "" {
+		t.Errorf("no slice above zero: %q", got)
+	}
+	got := report.PieChart("Where \"answers\" came from", []report.PieSlice{
+		{Label: "mirror a\"b:c\n```x", Value: 2}, {Label: "store", Value: 5}})
+	want := "```mermaid\npie title Where ?answers? came from\n  \"mirror a?b:c????x\" : 2\n  \"store\" : 5\n```\n"
+	if got != want {
+		t.Errorf("PieChart =\n%s\nwant\n%s", got, want)
 	}
 }
