@@ -74,6 +74,9 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 # download MODCACHE GOPROXY: a cold `go mod download all`, its seconds on stdout.
 download() {
 	local t0 t1
+	# The previous download's writes reach the disk first, so that no run
+	# pays for another's writeback.
+	sync
 	t0=$(date +%s%N)
 	if ! (cd "$SRC" && env GOMODCACHE="$1" GOPROXY="$2" GOSUMDB="$KEY" GONOSUMDB= GOPRIVATE= GONOPROXY= \
 		GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off GOENV=off timeout "${3:-600}" go mod download all) >"$WORK/tmp/go.log" 2>&1; then

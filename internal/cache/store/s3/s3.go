@@ -150,20 +150,18 @@ func (s *Store) Open(ctx context.Context, key string, prefixes ...string) (*stor
 	return nil, store.ErrNotFound
 }
 
+// open reads the object KEY with one request: the client's GetObject
+// would send a HEAD before the GET to learn the size, which the GET's own
+// answer carries.
 func (s *Store) open(ctx context.Context, key string) (*store.Entry, error) {
-	o, err := s.client.GetObject(ctx, s.bucket, s.prefix+key, minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, s.prefix+key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, err
-	}
-	st, err := o.Stat()
-	if err != nil {
-		o.Close()
 		if minio.ToErrorResponse(err).StatusCode == http.StatusNotFound {
 			return nil, store.ErrNotFound
 		}
 		return nil, err
 	}
-	return &store.Entry{Key: key, Size: st.Size, Body: o}, nil
+	return &store.Entry{Key: key, Size: info.Size, Body: body}, nil
 }
 
 // Put uploads body as the object KEY, in parts when it is large. An object

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +153,56 @@ func TestHung(t *testing.T) {
 		t.Errorf("put to a hung endpoint after %v: %v (context %v)", time.Since(start), err, ctx.Err())
 	}
 	t.Logf("bounded in %v", time.Since(start))
+}
+
+// TestOpenOneRequest: opening an object by its exact key costs one GET (no
+// HEAD first), whatever its size, and reports its whole size.
+func TestOpenOneRequest(t *testing.T) {
+	ctx := context.Background()
+	backend := s3mem.New()
+	if err := backend.CreateBucket("ci-cache"); err != nil {
+		t.Fatal(err)
+	}
+	fake := gofakes3.New(backend).Server()
+	var mu sync.Mutex
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods = append(methods, r.Method)
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
+	s, err := New("s3://ci-cache/p?endpoint="+srv.URL+"&style=path", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{1, 32 << 10, 100 << 10} {
+		data := bytes.Repeat([]byte{'x'}, size)
+		key := fmt.Sprintf("k-%d", size)
+		if _, err := s.Put(ctx, key, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		methods = nil
+		mu.Unlock()
+		e, err := s.Open(ctx, key)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		got, err := io.ReadAll(e.Body)
+		e.Body.Close()
+		if err != nil || len(got) != size || e.Size != int64(size) {
+			t.Errorf("%s: read %d bytes (%v), size %d", key, len(got), err, e.Size)
+		}
+		mu.Lock()
+		if strings.Join(methods, " ") != "GET" {
+			t.Errorf("%s: requests %v, want one GET", key, methods)
+		}
+		mu.Unlock()
+	}
+	if _, err := s.Open(ctx, "k-none"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing object: %v, want ErrNotFound", err)
+	}
 }
