@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/modhygiene/modhygiene/internal/human"
 )
 
 // source counts the answers served from one place.
@@ -158,7 +160,7 @@ func ReadStats(r io.Reader) (Stats, error) {
 // rows are the table's lines: source, hits, bytes, p50, p95, note.
 func (st Stats) rows() [][]string {
 	count := func(name string, c Count) []string {
-		return []string{name, fmt.Sprint(c.Hits), size(c.Bytes), "", "", ""}
+		return []string{name, fmt.Sprint(c.Hits), human.Bytes(c.Bytes), "", "", ""}
 	}
 	rows := [][]string{
 		count("local module cache", st.Local),
@@ -174,7 +176,7 @@ func (st Stats) rows() [][]string {
 		if m.Demoted != "" {
 			note += "; demoted: " + m.Demoted
 		}
-		rows = append(rows, []string{"mirror " + m.Name, fmt.Sprint(m.Hits), size(m.Bytes), ms(m.P50), ms(m.P95), note})
+		rows = append(rows, []string{"mirror " + m.Name, fmt.Sprint(m.Hits), human.Bytes(m.Bytes), ms(m.P50), ms(m.P95), note})
 	}
 	return rows
 }
@@ -184,7 +186,7 @@ func (st Stats) summary() (head, foot string) {
 	head = fmt.Sprintf("%d requests in %s: %d not found (%d private, never sent to a mirror), %d failed",
 		st.Requests, st.Uptime.Round(time.Second), st.NotFound, st.Private, st.Failed)
 	foot = fmt.Sprintf("hedges: %d fired, %d won; store: %d written (%s), %d already there, %d rejected by the checksum database, %d unverified, %d private kept out",
-		st.Hedges, st.HedgesWon, st.Shared.Hits, size(st.Shared.Bytes), st.SharedExisting, st.Rejected, st.Unverified, st.SharePrivate)
+		st.Hedges, st.HedgesWon, st.Shared.Hits, human.Bytes(st.Shared.Bytes), st.SharedExisting, st.Rejected, st.Unverified, st.SharePrivate)
 	return head, foot
 }
 
@@ -222,18 +224,6 @@ func ms(d time.Duration) string {
 		return ""
 	}
 	return fmt.Sprintf("%dms", d.Round(time.Millisecond).Milliseconds())
-}
-
-func size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // Summary is one line for a report: the requests and where they were

@@ -2,12 +2,12 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/modhygiene/modhygiene/internal/fserr"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 )
@@ -123,17 +123,17 @@ func writeFile(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
-			return bare(err)
+			return fserr.Bare(err)
 		}
 		_, err = f.Write(data)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		return bare(err)
+		return fserr.Bare(err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".modhygiene-report-*")
 	if err != nil {
-		return bare(err)
+		return fserr.Bare(err)
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(data)
@@ -146,19 +146,5 @@ func writeFile(path string, data []byte) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
-	return bare(err)
-}
-
-// bare drops the operation and path of a *fs.PathError or *os.LinkError,
-// which may name the temporary file.
-func bare(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
+	return fserr.Bare(err)
 }

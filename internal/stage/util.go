@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/human"
+
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
@@ -76,17 +78,7 @@ func Plural(n int, one, many string) string {
 }
 
 // HumanBytes formats n bytes for a person (KiB, MiB, GiB).
-func HumanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func HumanBytes(n int64) string { return human.Bytes(n) }
 
 // ToolDir is modhygiene's directory under the user cache directory,
 // computed from the environment env as os.UserCacheDir does from

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/fserr"
+
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
@@ -52,7 +54,7 @@ func (t *tidier) fix(ctx context.Context, m *workspace.Module) Result {
 	}
 	defer removeTemps(base)
 	if err := orig.writeTo(base); err != nil {
-		return Result{Status: Failed, Err: fmt.Errorf("copy %s: %w", m.GoModFile(), bare(err))}
+		return Result{Status: Failed, Err: fmt.Errorf("copy %s: %w", m.GoModFile(), fserr.Bare(err))}
 	}
 	args := []string{"mod", "tidy", "-modfile=" + base + ".mod"}
 	if _, err := t.r.Do(ctx, gocmd.Call{Dir: m.Dir, Args: args, Env: t.env}); err != nil {
@@ -60,7 +62,7 @@ func (t *tidier) fix(ctx context.Context, m *workspace.Module) Result {
 	}
 	tidied, err := readFiles(base+".mod", base+".sum")
 	if err != nil {
-		return Result{Status: Failed, Err: fmt.Errorf("read the tidied %s: %w", m.GoModFile(), bare(err))}
+		return Result{Status: Failed, Err: fmt.Errorf("read the tidied %s: %w", m.GoModFile(), fserr.Bare(err))}
 	}
 	tidied.modMode, tidied.sumMode = orig.modMode, orig.sumMode
 	if orig.equal(tidied) {
@@ -83,7 +85,7 @@ func readPair(m *workspace.Module) (pair, error) {
 	modPath, sumPath := filepath.Join(m.Dir, "go.mod"), filepath.Join(m.Dir, "go.sum")
 	p, err := readFiles(modPath, sumPath)
 	if err != nil {
-		return p, fmt.Errorf("read %s: %w", m.GoModFile(), bare(err))
+		return p, fmt.Errorf("read %s: %w", m.GoModFile(), fserr.Bare(err))
 	}
 	p.modMode, p.sumMode = 0o644, 0o644
 	if fi, err := os.Stat(modPath); err == nil {
@@ -179,14 +181,14 @@ func step(name string) {
 func replaceWith(dst, tmp string, data []byte, mode fs.FileMode) error {
 	if data != nil {
 		if err := os.WriteFile(tmp, data, mode); err != nil {
-			return bare(err)
+			return fserr.Bare(err)
 		}
 	}
 	if err := os.Chmod(tmp, mode); err != nil {
-		return bare(err)
+		return fserr.Bare(err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return bare(err)
+		return fserr.Bare(err)
 	}
 	return nil
 }
@@ -232,20 +234,6 @@ func removeTemps(base string) {
 	for _, ext := range []string{".mod", ".sum", ".union"} {
 		os.Remove(base + ext)
 	}
-}
-
-// bare strips the file name from a file system error, whose operation and
-// cause are then told with the user's file name by the caller.
-func bare(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }
 
 // hideTemps rewrites a go command failure on the copies at base so that it
