@@ -298,9 +298,10 @@ func (c *modCtx) cmd(args ...string) string {
 }
 
 // goGetTidy returns "go get MOD@V... && go mod tidy" run in the module's
-// directory.
+// directory, then `go mod tidy` in the modules that replace it with its
+// directory (thenTidyDependents).
 func (c *modCtx) goGetTidy(targets ...string) string {
-	return finding.InDir(c.mod.Rel, finding.Command(append([]string{"go", "get"}, targets...)...)+" && go mod tidy")
+	return c.thenTidyDependents(finding.Command(append([]string{"go", "get"}, targets...)...) + " && go mod tidy")
 }
 
 // direct reports whether the module's go.mod requires path without an
