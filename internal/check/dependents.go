@@ -1,31 +1,11 @@
 package check
 
 import (
-	"path/filepath"
 	"strings"
 
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
-
-// replacedDirs returns the directories mod's go.mod replaces modules with.
-func replacedDirs(mod *workspace.Module) []string {
-	if mod.File == nil {
-		return nil
-	}
-	var dirs []string
-	for _, r := range mod.File.Replace {
-		if r.New.Version != "" {
-			continue
-		}
-		d := filepath.FromSlash(r.New.Path)
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(mod.Dir, d)
-		}
-		dirs = append(dirs, filepath.Clean(d))
-	}
-	return dirs
-}
 
 // dependents returns the modules of the repository whose builds read the
 // go.mod of the module in dir through a replace by a directory, directly
@@ -40,8 +20,8 @@ func dependents(ws *workspace.Workspace, dir string) []*workspace.Module {
 	replaces := map[*workspace.Module]map[string]bool{}
 	for _, m := range ws.Modules {
 		replaces[m] = map[string]bool{}
-		for _, d := range replacedDirs(m) {
-			replaces[m][d] = true
+		for _, r := range m.LocalReplaces() {
+			replaces[m][r.Dir] = true
 		}
 	}
 	in := map[string]bool{dir: true}

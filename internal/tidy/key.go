@@ -55,11 +55,11 @@ func moduleKey(h *hasher, env string, mod *workspace.Module) string {
 	}
 	fmt.Fprintf(s, "files %x\n", own.files)
 	for _, r := range localReplaces(mod) {
-		t := h.dir(r.dir)
+		t := h.dir(r.Dir)
 		if t.err != nil {
 			return ""
 		}
-		fmt.Fprintf(s, "replace %s\n", r.directive)
+		fmt.Fprintf(s, "replace %s\n", r.Directive)
 		if t.hasGoMod {
 			fmt.Fprintf(s, "target go.mod %x\n", t.gomod)
 		}
@@ -68,32 +68,11 @@ func moduleKey(h *hasher, env string, mod *workspace.Module) string {
 	return hex.EncodeToString(s.Sum(nil))
 }
 
-type localReplace struct {
-	// directive is the replacement as written, "old [version] => new".
-	directive string
-	// dir is the absolute, clean target directory.
-	dir string
-}
-
 // localReplaces returns mod's replacements by local directories, sorted by
 // directive.
-func localReplaces(mod *workspace.Module) []localReplace {
-	if mod.File == nil {
-		return nil
-	}
-	var out []localReplace
-	for _, r := range mod.File.Replace {
-		if r.New.Version != "" {
-			continue
-		}
-		d := filepath.FromSlash(r.New.Path)
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(mod.Dir, d)
-		}
-		directive := strings.Join(strings.Fields(r.Old.Path+" "+r.Old.Version), " ") + " => " + r.New.Path
-		out = append(out, localReplace{directive: directive, dir: filepath.Clean(d)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].directive < out[j].directive })
+func localReplaces(mod *workspace.Module) []workspace.LocalReplace {
+	out := mod.LocalReplaces()
+	sort.Slice(out, func(i, j int) bool { return out[i].Directive < out[j].Directive })
 	return out
 }
 

@@ -186,7 +186,7 @@ func (t *tidier) hashAll(mods []*workspace.Module, jobs int) {
 func replaceDirs(m *workspace.Module) []string {
 	var dirs []string
 	for _, r := range localReplaces(m) {
-		dirs = append(dirs, r.dir)
+		dirs = append(dirs, r.Dir)
 	}
 	return dirs
 }

@@ -293,3 +293,33 @@ func repoRoot(dir string) string {
 		d = parent
 	}
 }
+
+// LocalReplace is a replace directive of a go.mod whose target is a
+// directory.
+type LocalReplace struct {
+	// Directive is the replacement as written, "old [version] => new".
+	Directive string
+	// Dir is the absolute, clean target directory.
+	Dir string
+}
+
+// LocalReplaces returns the module's replacements by directories, in the
+// order of its go.mod; none when go.mod did not parse.
+func (m *Module) LocalReplaces() []LocalReplace {
+	if m.File == nil {
+		return nil
+	}
+	var out []LocalReplace
+	for _, r := range m.File.Replace {
+		if r.New.Version != "" {
+			continue
+		}
+		d := filepath.FromSlash(r.New.Path)
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(m.Dir, d)
+		}
+		directive := strings.Join(strings.Fields(r.Old.Path+" "+r.Old.Version), " ") + " => " + r.New.Path
+		out = append(out, LocalReplace{Directive: directive, Dir: filepath.Clean(d)})
+	}
+	return out
+}
