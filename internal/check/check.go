@@ -199,6 +199,9 @@ type analysis struct {
 	families []Family
 	// stale records the stale siblings (MH011) found, for drift to fold.
 	stale map[staleKey]bool
+	// dependents memoises dependents by module directory: every fix of a
+	// module asks for the same list.
+	dependents map[string][]*workspace.Module
 }
 
 func analyze(in *Input) ([]finding.Finding, []string) {

@@ -81,11 +81,27 @@ func readyAfter(m *workspace.Module, mods []*workspace.Module, placed map[*works
 	return true
 }
 
+// dependents returns the module's dependents, computed once per analysis.
+func (c *modCtx) dependents() []*workspace.Module {
+	if c.an == nil {
+		return dependents(c.ws, c.mod.Dir)
+	}
+	deps, ok := c.an.dependents[c.mod.Dir]
+	if !ok {
+		if c.an.dependents == nil {
+			c.an.dependents = map[string][]*workspace.Module{}
+		}
+		deps = dependents(c.ws, c.mod.Dir)
+		c.an.dependents[c.mod.Dir] = deps
+	}
+	return deps
+}
+
 // thenTidyDependents returns cmd, run in the module's directory, followed
 // by `go mod tidy` in every module that replaces it with its directory
 // (see dependents): the command for a fix that changes the module's go.mod.
 func (c *modCtx) thenTidyDependents(cmd string) string {
-	deps := dependents(c.ws, c.mod.Dir)
+	deps := c.dependents()
 	if len(deps) == 0 {
 		return finding.InDir(c.mod.Rel, cmd)
 	}

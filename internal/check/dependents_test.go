@@ -50,7 +50,7 @@ func TestDependents(t *testing.T) {
 	if got := rels(dependents(ws, filepath.Join(root, "c"))); got != "" {
 		t.Errorf("dependents of c: %q, want none", got)
 	}
-	mc := &modCtx{ws: ws, mod: ws.Modules[2]}
+	mc := &modCtx{ws: ws, mod: ws.Modules[2], an: &analysis{}}
 	want := `(cd a && go get example.com/y@v1.2.0 && go mod tidy) && (cd b && go mod tidy) && (cd d && go mod tidy)`
 	if got := mc.goGetTidy("example.com/y@v1.2.0"); got != want {
 		t.Errorf("fix:\n%s\nwant\n%s", got, want)

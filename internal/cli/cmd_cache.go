@@ -10,6 +10,7 @@ import (
 	"github.com/modhygiene/modhygiene/internal/cache"
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/exitcode"
+	"github.com/modhygiene/modhygiene/internal/human"
 	"github.com/modhygiene/modhygiene/internal/report"
 	"github.com/modhygiene/modhygiene/internal/stage"
 )
@@ -182,6 +183,6 @@ func runCachePrune(ctx context.Context, a *app, f *cacheFlags) error {
 			fmt.Fprintf(a.stdout, "%s\n", r)
 		}
 	}
-	fmt.Fprintf(a.stdout, "cache prune: %s %d entries, %s, from %s\n", verb, len(res.Removed), stage.HumanBytes(res.Bytes), modCache)
+	fmt.Fprintf(a.stdout, "cache prune: %s %d entries, %s, from %s\n", verb, len(res.Removed), human.Bytes(res.Bytes), modCache)
 	return nil
 }

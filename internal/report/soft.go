@@ -7,9 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/modhygiene/modhygiene/internal/fserr"
-
 	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/fserr"
 )
 
 // Soft wraps h so that its failure is a warning, not the run's: the first

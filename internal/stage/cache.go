@@ -11,6 +11,7 @@ import (
 
 	"github.com/modhygiene/modhygiene/internal/cache"
 	"github.com/modhygiene/modhygiene/internal/cache/stores"
+	"github.com/modhygiene/modhygiene/internal/human"
 )
 
 // Cache are the settings the restore and save stages share. The zero
@@ -130,7 +131,7 @@ func (r *Restore) Run(ctx context.Context, env *Env) (Result, error) {
 	res.Outputs["cache-hit"] = fmt.Sprint(c.Status == cache.Hit)
 	res.Outputs["cache-matched-key"] = c.Matched
 	res.Outputs["cache-bytes"] = fmt.Sprint(c.Bytes)
-	res.Summary = fmt.Sprintf("module cache %s from %s: %d of %d shards, %s, %d files", c.Status, env.Store, c.Restored, c.Shards, HumanBytes(c.Bytes), c.Files)
+	res.Summary = fmt.Sprintf("module cache %s from %s: %d of %d shards, %s, %d files", c.Status, env.Store, c.Restored, c.Shards, human.Bytes(c.Bytes), c.Files)
 	if n := len(c.Rejected); n > 0 {
 		res.Summary += fmt.Sprintf(", %d module %s failed verification against go.sum", n, Plural(n, "version", "versions"))
 	}
@@ -151,7 +152,7 @@ func (r *Restore) Run(ctx context.Context, env *Env) (Result, error) {
 			}
 		}
 		res.Outputs["build-cache-status"] = string(b.Status)
-		res.Summary += fmt.Sprintf("; build cache %s, %s", b.Status, HumanBytes(b.Bytes))
+		res.Summary += fmt.Sprintf("; build cache %s, %s", b.Status, human.Bytes(b.Bytes))
 	}
 	return res, nil
 }
@@ -242,7 +243,7 @@ func (s *Save) Run(ctx context.Context, env *Env) (Result, error) {
 	case c.Status == cache.Skipped:
 		res.Status, res.Summary = Skipped, fmt.Sprintf("nothing to save: GOMODCACHE %s holds none of the module versions go.sum names", f.ModCache)
 	case c.Status == cache.Hit:
-		res.Summary = fmt.Sprintf("module cache saved to %s: %d of %d shards uploaded (%s, %d files), %d reused", env.Store, c.Uploaded, c.Shards, HumanBytes(c.Bytes), c.Files, c.Reused)
+		res.Summary = fmt.Sprintf("module cache saved to %s: %d of %d shards uploaded (%s, %d files), %d reused", env.Store, c.Uploaded, c.Shards, human.Bytes(c.Bytes), c.Files, c.Reused)
 	default:
 		res.Status, res.Summary = Warning, fmt.Sprintf("module cache not saved to %s", env.Store)
 	}
@@ -265,7 +266,7 @@ func (s *Save) saveBuild(ctx context.Context, env *Env, f *CacheFacts, opts cach
 		return "build cache not saved"
 	}
 	if b := cache.Save(ctx, env.Store, set, opts); b.Status == cache.Hit {
-		return "build cache saved, " + HumanBytes(b.Bytes)
+		return "build cache saved, " + human.Bytes(b.Bytes)
 	}
 	return "build cache not saved"
 }
@@ -283,7 +284,7 @@ func projectSave(env *Env, f *CacheFacts, res Result) Result {
 	if pr == nil {
 		pr = &cache.PruneResult{}
 	}
-	res.Summary = fmt.Sprintf("pruned %s for the runner's cache: %d entries, %s removed", f.ModCache, len(pr.Removed), HumanBytes(pr.Bytes))
+	res.Summary = fmt.Sprintf("pruned %s for the runner's cache: %d entries, %s removed", f.ModCache, len(pr.Removed), human.Bytes(pr.Bytes))
 	return res
 }
 

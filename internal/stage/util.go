@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/modhygiene/modhygiene/internal/human"
-
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
@@ -76,9 +74,6 @@ func Plural(n int, one, many string) string {
 	}
 	return many
 }
-
-// HumanBytes formats n bytes for a person (KiB, MiB, GiB).
-func HumanBytes(n int64) string { return human.Bytes(n) }
 
 // ToolDir is modhygiene's directory under the user cache directory,
 // computed from the environment env as os.UserCacheDir does from

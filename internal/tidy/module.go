@@ -12,10 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/modhygiene/modhygiene/internal/fserr"
-
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/modhygiene/modhygiene/internal/fserr"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )

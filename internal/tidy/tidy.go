@@ -185,7 +185,7 @@ func (t *tidier) hashAll(mods []*workspace.Module, jobs int) {
 
 func replaceDirs(m *workspace.Module) []string {
 	var dirs []string
-	for _, r := range localReplaces(m) {
+	for _, r := range m.LocalReplaces() {
 		dirs = append(dirs, r.Dir)
 	}
 	return dirs
