@@ -42,6 +42,7 @@ func (a *answer) discard() {
 type spec struct {
 	spill bool  // to a temporary file rather than memory
 	limit int64 // the largest acceptable body
+	size  int64 // the body's size when known in advance, else 0
 	check func(a *answer) error
 	db    string // for checksum-database requests, the database's name
 }
@@ -121,7 +122,7 @@ func (s *Server) readBody(a *answer, r io.Reader, sp *spec) error {
 		}
 	} else {
 		var err error
-		if a.data, err = io.ReadAll(lim); err != nil {
+		if a.data, err = readAll(lim, sp.size); err != nil {
 			return err
 		}
 		a.size = int64(len(a.data))
@@ -133,6 +134,28 @@ func (s *Server) readBody(a *answer, r io.Reader, sp *spec) error {
 		return sp.check(a)
 	}
 	return nil
+}
+
+// readAll reads r to the end into a buffer made for size bytes (plus
+// one, to see the end), growing it only if r holds more.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, size+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // causeOf explains a failed request: why its context ended, if it did,

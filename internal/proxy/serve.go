@@ -36,29 +36,41 @@ func (s *Server) serveImmutable(w http.ResponseWriter, r *http.Request, req requ
 		s.fail(w, err)
 		return
 	}
-	counter := v.(*source)
+	got := v.(fetched)
+	counter := got.from
 	if shared {
 		counter = &s.st.joined
+	}
+	if got.data != nil {
+		s.serveBytes(w, r, req, got.data, counter)
+		return
 	}
 	if !s.serveFile(w, r, req, s.dir, counter) {
 		s.fail(w, fmt.Errorf("%s: fetched but gone from the proxy directory", req.rel))
 	}
 }
 
-// fetchImmutable brings a file into the proxy's directory from the store
-// or the mirrors, and has what the mirrors served verified and shared. It
-// returns the counter of the place the file came from.
-func (s *Server) fetchImmutable(req request) (*source, error) {
+// fetched is where an immutable file came from, and its content when it
+// is held in memory rather than in the proxy's directory.
+type fetched struct {
+	from *source
+	data []byte
+}
+
+// fetchImmutable brings a file from the store or the mirrors: into memory
+// (small store entries, see fromStore) or into the proxy's directory, and
+// has what the mirrors served verified and shared.
+func (s *Server) fetchImmutable(req request) (fetched, error) {
 	dst := filepath.Join(s.dir, filepath.FromSlash(req.rel))
 	if _, err := os.Stat(dst); err == nil {
-		return &s.st.cache, nil // another caller fetched it meanwhile
+		return fetched{from: &s.st.cache}, nil // another caller fetched it meanwhile
 	}
 	if v, ok := s.mem.get(req.rel); ok {
-		return nil, &notFoundError{v.msg} // a recent not-found
+		return fetched{}, &notFoundError{v.msg} // a recent not-found
 	}
 	sp := s.specFor(req)
-	if s.fromStore(req, sp) {
-		return &s.st.storeRead, nil
+	if data, ok := s.fromStore(req, sp); ok {
+		return fetched{from: &s.st.storeRead, data: data}, nil
 	}
 	a, err := s.race(s.ctx, order(s.mirrors), func(*upstream) string { return req.rel }, sp)
 	if err != nil {
@@ -66,13 +78,13 @@ func (s *Server) fetchImmutable(req request) (*source, error) {
 		if errors.As(err, &nf) {
 			s.mem.put(req.rel, memEntry{notFound: true, msg: nf.msg}, s.opts.listTTL())
 		}
-		return nil, err
+		return fetched{}, err
 	}
 	if err := s.commit(dst, a); err != nil {
-		return nil, err
+		return fetched{}, err
 	}
 	s.share(req, a.m)
-	return &s.st.fetched, nil
+	return fetched{from: &s.st.fetched}, nil
 }
 
 // commit moves an answer into place in the proxy's directory.

@@ -69,35 +69,51 @@ func (s *Server) shareable(path string) bool {
 	return s.opts.NoSumDB == "" || !module.MatchPrefixPatterns(s.opts.NoSumDB, path)
 }
 
-// fromStore copies req's file from the store into the proxy's directory.
-// It reports whether it did; a store problem is logged and is a miss.
-func (s *Server) fromStore(req request, sp *spec) bool {
+// storeMemLimit is the largest store entry fromStore keeps in memory.
+const storeMemLimit = 32 << 20
+
+// fromStore reads req's file from the store. An entry of known size up to
+// storeMemLimit (nearly every module zip) is checked and returned in
+// memory, to be served from there and never written to the proxy's
+// directory: the go command asks for each file once, the store keeps it,
+// and a second copy on this disk costs a second runner its time. A larger
+// one is copied into the proxy's directory and data is nil. ok is false
+// when the store does not have it or it is not valid.
+func (s *Server) fromStore(req request, sp *spec) (data []byte, ok bool) {
 	key, ok := StoreKey(req.rel)
 	if !ok || !s.shareable(req.path) {
-		return false
+		return nil, false
 	}
 	e, err := s.opts.Store.Open(s.ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		s.store.errs.Store(0)
-		return false
+		return nil, false
 	}
 	if err != nil {
 		s.storeProblem("reading "+key, err)
-		return false
+		return nil, false
 	}
 	defer e.Body.Close()
+	if sp.spill && e.Size >= 0 && e.Size <= storeMemLimit {
+		mem := *sp
+		mem.spill, mem.size = false, e.Size
+		sp = &mem
+	}
 	a := &answer{}
 	if err := s.readBody(a, e.Body, sp); err != nil {
 		a.discard()
 		s.storeProblem("reading "+key, err)
-		return false
+		return nil, false
 	}
 	s.store.errs.Store(0)
+	if a.file == "" {
+		return a.data, true
+	}
 	if err := s.commit(filepath.Join(s.dir, filepath.FromSlash(req.rel)), a); err != nil {
 		s.logf("%s: %v", req.rel, err)
-		return false
+		return nil, false
 	}
-	return true
+	return nil, true
 }
 
 // share verifies, in the background, a file a mirror served against the

@@ -100,6 +100,29 @@ func TestVerifiedFilesAreShared(t *testing.T) {
 	}
 }
 
+// TestGarbledStoreEntryIsAMiss: a store entry that is not what its key
+// says (a zip that is no zip, a zip of another module) is never served;
+// the mirror's answer is.
+func TestGarbledStoreEntryIsAMiss(t *testing.T) {
+	f := newFixture(t, 2)
+	m, u := f.mirror(t, proxytest.Behavior{})
+	st := newLocalStore(t.TempDir())
+	first := rel(t, f.mods[0].Path, f.mods[0].Version, "zip")
+	second := rel(t, f.mods[1].Path, f.mods[1].Version, "zip")
+	for p, body := range map[string][]byte{first: []byte("not a zip"), second: f.file(t, first)} {
+		key, _ := StoreKey(p)
+		if _, err := st.Put(context.Background(), key, bytes.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := start(t, Options{Mirrors: []Mirror{{URL: u}}, Store: st, SumDB: f.gosumdb(t), Log: io.Discard})
+	f.mustGet(t, s, first)
+	f.mustGet(t, s, second)
+	if stats := s.Stats(); stats.Store.Hits != 0 || m.Count("/"+first) != 1 || m.Count("/"+second) != 1 {
+		t.Errorf("%d store hits, mirror asked %d and %d times; want 0, 1, 1", stats.Store.Hits, m.Count("/"+first), m.Count("/"+second))
+	}
+}
+
 // TestLyingMirrorNeverReachesTheStore: the fastest mirror serves altered
 // go.mod and zip files. The go command would refuse them (go.sum and the
 // checksum database); the proxy must not share them, must demote the

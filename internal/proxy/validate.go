@@ -27,7 +27,7 @@ const metaLimit = 16 << 20 // .info, .mod, lists and checksum-database answers
 func (s *Server) specFor(req request) *spec {
 	switch req.kind {
 	case kindZip:
-		return &spec{spill: true, limit: modzip.MaxZipFile, check: func(a *answer) error { return checkZip(req, a.file) }}
+		return &spec{spill: true, limit: modzip.MaxZipFile, check: func(a *answer) error { return checkZip(req, a) }}
 	case kindMod:
 		return &spec{limit: modzip.MaxGoMod, check: func(a *answer) error { return checkMod(a.data) }}
 	case kindInfo, kindLatest:
@@ -72,17 +72,28 @@ func checkList(data []byte) error {
 	return nil
 }
 
-// checkZip opens a module zip and checks that every file lies below
-// path@version/ and that the sizes are within the go command's limits.
-func checkZip(req request, file string) error {
-	zr, err := zip.OpenReader(file)
-	if err != nil {
-		return fmt.Errorf("not a zip file: %v", err)
+// checkZip opens a module zip, in a's file or in memory, and checks that
+// every file lies below path@version/ and that the sizes are within the go
+// command's limits.
+func checkZip(req request, a *answer) error {
+	var files []*zip.File
+	if a.file != "" {
+		zr, err := zip.OpenReader(a.file)
+		if err != nil {
+			return fmt.Errorf("not a zip file: %v", err)
+		}
+		defer zr.Close()
+		files = zr.File
+	} else {
+		zr, err := zip.NewReader(bytes.NewReader(a.data), int64(len(a.data)))
+		if err != nil {
+			return fmt.Errorf("not a zip file: %v", err)
+		}
+		files = zr.File
 	}
-	defer zr.Close()
 	prefix := req.path + "@" + req.version + "/"
 	var total uint64
-	for _, f := range zr.File {
+	for _, f := range files {
 		if !strings.HasPrefix(f.Name, prefix) {
 			return fmt.Errorf("zip holds %q, outside %s", f.Name, prefix)
 		}
