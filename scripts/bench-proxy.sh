@@ -68,17 +68,26 @@ fi
 DL=$CORPUS/cache/download
 NMOD=$(find "$DL" -name '*.zip' | wc -l)
 
-# The mirrors and an S3 store.
+# The mirrors.
 "$WORK/bin/mirrorfarm" -dir "$DL" -mirror fast:latency=50ms -mirror slow:latency=150ms \
 	-mirror "hang:latency=50ms,hangevery=10,hangfor=$HANG_FOR" >"$TMPW/farm" &
 PIDS+=($!)
-"$WORK/bin/fakes3" -bucket bench >"$TMPW/s3" &
-PIDS+=($!)
-until grep -q ready "$TMPW/farm" 2>/dev/null && [ -s "$TMPW/s3" ]; do sleep 0.1; done
+until grep -q ready "$TMPW/farm" 2>/dev/null; do sleep 0.1; done
 KEY=$(awk '$1 == "GOSUMDB" {print $2}' "$TMPW/farm")
 url() { awk -v n="$1" '$1 == n {print $2}' "$TMPW/farm"; }
 FAST=$(url fast) SLOW=$(url slow) HANG=$(url hang)
-S3=$(head -1 "$TMPW/s3")
+# s3_start: a fresh S3 server (in memory) for a run, so that no run pays
+# for the previous runs' objects in its heap; sets S3.
+S3_PID=
+s3_start() {
+	if [ -n "$S3_PID" ]; then kill "$S3_PID" 2>/dev/null && wait "$S3_PID" 2>/dev/null || true; fi
+	rm -f "$TMPW/s3"
+	"$WORK/bin/fakes3" -bucket bench >"$TMPW/s3" &
+	S3_PID=$!
+	PIDS+=("$S3_PID")
+	until [ -s "$TMPW/s3" ]; do sleep 0.1; done
+	S3=$(head -1 "$TMPW/s3")
+}
 DOWN=http://127.0.0.1:9 # discard: nothing listens
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 
@@ -163,6 +172,7 @@ second_runner() { # every mirror down, an empty module cache, the store the cold
 for run in $(seq "$RUNS"); do
 	echo "run $run" >&2
 	rmtree "$MC"
+	s3_start
 	# Each pair runs in turn in both orders, so neither side always comes first.
 	if [ $((run % 2)) = 1 ]; then
 		cold_fast

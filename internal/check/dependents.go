@@ -3,7 +3,10 @@ package check
 import (
 	"strings"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/modhygiene/modhygiene/internal/finding"
+	"github.com/modhygiene/modhygiene/internal/modgraph"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -100,6 +103,8 @@ func (c *modCtx) dependents() []*workspace.Module {
 // thenTidyDependents returns cmd, run in the module's directory, followed
 // by `go mod tidy` in every module that replaces it with its directory
 // (see dependents): the command for a fix that changes the module's go.mod.
+// Where the fix could take away what keeps a dependent's build unambiguous
+// (see splitPins), the dependent first pins it with go get.
 func (c *modCtx) thenTidyDependents(cmd string) string {
 	deps := c.dependents()
 	if len(deps) == 0 {
@@ -107,7 +112,91 @@ func (c *modCtx) thenTidyDependents(cmd string) string {
 	}
 	parts := []string{"(" + finding.InDir(c.mod.Rel, cmd) + ")"}
 	for _, d := range deps {
-		parts = append(parts, "("+finding.InDir(d.Rel, "go mod tidy")+")")
+		tidy := "go mod tidy"
+		if pins := splitPins(c.an.graphOf(d), c.mod.Path); len(pins) > 0 {
+			tidy = finding.Command(append([]string{"go", "get"}, pins...)...) + " && " + tidy
+		}
+		parts = append(parts, "("+finding.InDir(d.Rel, tidy)+")")
 	}
 	return strings.Join(parts, " && ")
+}
+
+// splitPins returns path@version of each split module that, in the build
+// list of g (a dependent's graph), only fixed's go.mod and the modules it
+// requires hold at a version after its split. A split module is one whose
+// go.mod at the selected version requires modules below its own path
+// (google.golang.org/genproto requires google.golang.org/genproto/googleapis/rpc)
+// while its go.mod at the version the rest of the graph requires does
+// not: that older version may still hold the packages that moved out.
+// A fix moves fixed's requirements and go mod tidy may then drop the
+// line (kratos v2.9.2: grpc v1.67.1 and the googleapis modules it brings
+// no longer require genproto, so the root's tidy removes it), and the
+// dependent would fail with "ambiguous import". Pinned with go get in the
+// dependent first, the version stays; the dependent's tidy keeps the pin
+// only where it is needed. A version whose go.mod is not in the module
+// cache is not judged.
+func splitPins(g *modgraph.Graph, fixed string) []string {
+	if g == nil {
+		return nil
+	}
+	movable := map[string]bool{fixed: true}
+	for _, r := range g.Requires[fixed] {
+		movable[r.Path] = true
+	}
+	var pins []string
+	for _, r := range g.Requires[fixed] {
+		sel := g.Selected(r.Path)
+		if sel == nil || sel.Version != r.Version || sel.Replace != nil {
+			continue
+		}
+		old := stableRequire(g, r.Path, movable)
+		if old == "" || semver.Compare(old, r.Version) >= 0 {
+			continue
+		}
+		oldReqs := g.RequiresAt(r.Path, old)
+		if oldReqs != nil && !requiresBelow(oldReqs, r.Path) && requiresBelow(g.RequiresAt(r.Path, r.Version), r.Path) {
+			pins = append(pins, r.Path+"@"+r.Version)
+		}
+	}
+	return pins
+}
+
+// stableRequire returns the highest version of path that a module of g
+// the fix does not move requires, "" when none does.
+func stableRequire(g *modgraph.Graph, path string, movable map[string]bool) string {
+	max := ""
+	for from, reqs := range g.Requires {
+		if movable[from] {
+			continue
+		}
+		for _, r := range reqs {
+			if r.Path == path && (max == "" || semver.Compare(r.Version, max) > 0) {
+				max = r.Version
+			}
+		}
+	}
+	return max
+}
+
+// requiresBelow reports whether reqs name a module below path/.
+func requiresBelow(reqs []modgraph.Requirement, path string) bool {
+	for _, r := range reqs {
+		if strings.HasPrefix(r.Path, path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// graphOf returns the loaded graph of mod, or nil.
+func (an *analysis) graphOf(mod *workspace.Module) *modgraph.Graph {
+	if an == nil || an.in == nil {
+		return nil
+	}
+	for i, m := range an.in.Workspace.Modules {
+		if m == mod && i < len(an.in.Graphs) {
+			return an.in.Graphs[i]
+		}
+	}
+	return nil
 }

@@ -1,12 +1,14 @@
 package check
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/modfile"
 
+	"github.com/modhygiene/modhygiene/internal/modgraph"
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
 
@@ -62,5 +64,75 @@ func TestDependents(t *testing.T) {
 	ws.WorkFile = filepath.Join(root, "go.work")
 	if got := dependents(ws, root); len(got) != 0 {
 		t.Errorf("with go.work: %q, want none", rels(got))
+	}
+}
+
+// TestSplitPins: kratos v2.9.2's contrib/polaris replaces the root module,
+// whose go.mod alone holds google.golang.org/genproto at a version after
+// the googleapis split (its go.mod requires .../googleapis/rpc); polaris's
+// other dependencies require a version from before it (whose go.mod does
+// not). A root fix whose tidy drops that line would leave polaris with
+// "ambiguous import", so its step pins the version first, although
+// googleapis/rpc requires the same version: the root requires rpc, and a
+// fix can move it to a version that requires genproto no longer. A module whose
+// older go.mod also requires modules below it (go.opentelemetry.io/otel)
+// is not pinned.
+func TestSplitPins(t *testing.T) {
+	const (
+		genproto = "google.golang.org/genproto"
+		rpc      = "google.golang.org/genproto/googleapis/rpc"
+		after    = "v0.0.0-20231212172506-995d672761c0"
+		before   = "v0.0.0-20220504150022-98cd25cafc72"
+	)
+	root := t.TempDir()
+	ws := &workspace.Workspace{Root: root, Modules: []*workspace.Module{
+		testModule(t, root, ".", "module example.com/r\n"),
+		testModule(t, root, "p", "module example.com/r/p\nreplace example.com/r => ../\n"),
+	}}
+	mc := t.TempDir()
+	writeMod := func(path, version, text string) string {
+		p := filepath.Join(mc, "cache", "download", filepath.FromSlash(path), "@v", version+".mod")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	graph := func(others, oldMod string) *modgraph.Graph {
+		writeMod(genproto, before, oldMod)
+		mods := []*modgraph.Module{
+			{Path: "example.com/r/p", Main: true},
+			{Path: "example.com/r", Version: "v0.0.0", Replace: &modgraph.Module{Path: "../"}},
+			{Path: "example.com/x", Version: "v1.0.0", GoMod: writeMod("example.com/x", "v1.0.0", "module example.com/x\n")},
+			{Path: genproto, Version: after},
+			{Path: rpc, Version: "v0.0.0-20240102182953-50ed04b92917"},
+		}
+		reqs := map[string][]modgraph.Requirement{
+			"example.com/r/p": {{Path: "example.com/r", Version: "v0.0.0"}, {Path: "example.com/x", Version: "v1.0.0"}},
+			"example.com/r":   {{Path: genproto, Version: after, Indirect: true}, {Path: rpc, Version: mods[4].Version}},
+			"example.com/x":   {{Path: genproto, Version: others}},
+			genproto:          {{Path: rpc, Version: mods[4].Version}},
+			// rpc moves with any fix of the root (the root requires it).
+			rpc: {{Path: genproto, Version: after}},
+		}
+		return modgraph.New(ws.Modules[1].Dir, mods, reqs, nil)
+	}
+	preSplit := "module " + genproto + "\nrequire google.golang.org/grpc v1.46.0\n"
+	if got := splitPins(graph(before, preSplit), "example.com/r"); strings.Join(got, " ") != genproto+"@"+after {
+		t.Errorf("pins %q, want %s@%s only", got, genproto, after)
+	}
+	if got := splitPins(graph(after, preSplit), "example.com/r"); len(got) != 0 {
+		t.Errorf("pins %q, want none: a module the fix does not move holds the version too", got)
+	}
+	if got := splitPins(graph(before, preSplit+"require "+rpc+" v0.0.0-20220101000000-aaaaaaaaaaaa\n"), "example.com/r"); len(got) != 0 {
+		t.Errorf("pins %q, want none: the older version is split too", got)
+	}
+	an := &analysis{in: &Input{Workspace: ws, Graphs: []*modgraph.Graph{nil, graph(before, preSplit)}}}
+	fix := &modCtx{ws: ws, mod: ws.Modules[0], an: an}
+	want := "(go get " + rpc + "@v0.0.0-20250101000000-aaaaaaaaaaaa && go mod tidy) && (cd p && go get " + genproto + "@" + after + " && go mod tidy)"
+	if got := fix.goGetTidy(rpc + "@v0.0.0-20250101000000-aaaaaaaaaaaa"); got != want {
+		t.Errorf("fix:\n%s\nwant\n%s", got, want)
 	}
 }

@@ -234,7 +234,7 @@ func (g *Graph) bfs() map[string][]string {
 			c[len(c)-1] = n.path
 			chains[n.path] = c
 		}
-		for _, r := range g.requiresAt(n.path, n.version) {
+		for _, r := range g.RequiresAt(n.path, n.version) {
 			sel := g.byPath[r.Path]
 			if sel == nil {
 				continue
@@ -266,10 +266,10 @@ func (g *Graph) bfs() map[string][]string {
 	return chains
 }
 
-// requiresAt returns the requirements of path at version: the selected
+// RequiresAt returns the requirements of path at version: the selected
 // version's from Requires, another version's from its go.mod in the module
 // cache (nil when the cache does not hold it, or path is replaced).
-func (g *Graph) requiresAt(path, version string) []Requirement {
+func (g *Graph) RequiresAt(path, version string) []Requirement {
 	m := g.byPath[path]
 	if m == nil {
 		return nil
