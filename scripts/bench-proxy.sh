@@ -21,7 +21,7 @@
 #
 # Each case runs RUNS times, the two sides of a comparison in turn and in
 # both orders, their sources read once before (page cache); the table shows
-# the fastest run of each. Environment: GRAPH (module directory), RUNS (3), HANG_FOR (10s),
+# the fastest run of each, its ratio, and the ratio of the medians. Environment: GRAPH (module directory), RUNS (3), HANG_FOR (10s),
 # CHAIN_LIMIT (seconds the go command's chain may take, 300), BENCH_DIR,
 # SCRATCH (where the runs write: /dev/shm when it has 4 GiB free).
 set -euo pipefail
