@@ -304,7 +304,7 @@ func (c *modCtx) cmd(args ...string) string {
 // directory, then `go mod tidy` in the modules that replace it with its
 // directory (thenTidyDependents).
 func (c *modCtx) goGetTidy(targets ...string) string {
-	return c.thenTidyDependents(finding.Command(append([]string{"go", "get"}, targets...)...) + " && go mod tidy")
+	return c.thenTidyDependents(finding.Command(append([]string{"go", "get"}, targets...)...)+" && go mod tidy", targets)
 }
 
 // direct reports whether the module's go.mod requires path without an

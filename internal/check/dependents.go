@@ -103,9 +103,10 @@ func (c *modCtx) dependents() []*workspace.Module {
 // thenTidyDependents returns cmd, run in the module's directory, followed
 // by `go mod tidy` in every module that replaces it with its directory
 // (see dependents): the command for a fix that changes the module's go.mod.
-// Where the fix could take away what keeps a dependent's build unambiguous
-// (see splitPins), the dependent first pins it with go get.
-func (c *modCtx) thenTidyDependents(cmd string) string {
+// targets are the path@version (or path@none) the command moves with go
+// get. Where the fix could take away what keeps a dependent's build
+// unambiguous (see splitPins), the dependent first pins it with go get.
+func (c *modCtx) thenTidyDependents(cmd string, targets []string) string {
 	deps := c.dependents()
 	if len(deps) == 0 {
 		return finding.InDir(c.mod.Rel, cmd)
@@ -113,7 +114,7 @@ func (c *modCtx) thenTidyDependents(cmd string) string {
 	parts := []string{"(" + finding.InDir(c.mod.Rel, cmd) + ")"}
 	for _, d := range deps {
 		tidy := "go mod tidy"
-		if pins := splitPins(c.an.graphOf(d), c.mod.Path); len(pins) > 0 {
+		if pins := splitPins(c.an.graphOf(d), c.mod.Path, targets); len(pins) > 0 {
 			tidy = finding.Command(append([]string{"go", "get"}, pins...)...) + " && " + tidy
 		}
 		parts = append(parts, "("+finding.InDir(d.Rel, tidy)+")")
@@ -134,8 +135,10 @@ func (c *modCtx) thenTidyDependents(cmd string) string {
 // dependent would fail with "ambiguous import". Pinned with go get in the
 // dependent first, the version stays; the dependent's tidy keeps the pin
 // only where it is needed. A version whose go.mod is not in the module
-// cache is not judged.
-func splitPins(g *modgraph.Graph, fixed string) []string {
+// cache is not judged. A module the fix itself moves (one of targets) is
+// never pinned, and a pin is never below a version the targets' new go.mod
+// files require, so that it cannot be a downgrade.
+func splitPins(g *modgraph.Graph, fixed string, targets []string) []string {
 	if g == nil {
 		return nil
 	}
@@ -143,10 +146,11 @@ func splitPins(g *modgraph.Graph, fixed string) []string {
 	for _, r := range g.Requires[fixed] {
 		movable[r.Path] = true
 	}
+	moved := targetVersions(targets)
 	var pins []string
 	for _, r := range g.Requires[fixed] {
 		sel := g.Selected(r.Path)
-		if sel == nil || sel.Version != r.Version || sel.Replace != nil {
+		if sel == nil || sel.Version != r.Version || sel.Replace != nil || moved[r.Path] != "" {
 			continue
 		}
 		old := stableRequire(g, r.Path, movable)
@@ -155,27 +159,55 @@ func splitPins(g *modgraph.Graph, fixed string) []string {
 		}
 		oldReqs := g.RequiresAt(r.Path, old)
 		if oldReqs != nil && !requiresBelow(oldReqs, r.Path) && requiresBelow(g.RequiresAt(r.Path, r.Version), r.Path) {
-			pins = append(pins, r.Path+"@"+r.Version)
+			pins = append(pins, r.Path+"@"+atLeast(g, r.Path, r.Version, moved))
 		}
 	}
 	return pins
 }
 
+// targetVersions maps each path of targets (path@version) to its version.
+func targetVersions(targets []string) map[string]string {
+	out := map[string]string{}
+	for _, t := range targets {
+		if path, v, ok := strings.Cut(t, "@"); ok {
+			out[path] = v
+		}
+	}
+	return out
+}
+
+// atLeast returns version, or the highest version of path that the go.mod
+// of a moved module at its new version requires, if higher (read from the
+// module cache; one that is not there is not known).
+func atLeast(g *modgraph.Graph, path, version string, moved map[string]string) string {
+	for mod, v := range moved {
+		if !semver.IsValid(v) {
+			continue // @none, or a query
+		}
+		for _, r := range g.RequiresAt(mod, v) {
+			if r.Path == path && semver.Compare(r.Version, version) > 0 {
+				version = r.Version
+			}
+		}
+	}
+	return version
+}
+
 // stableRequire returns the highest version of path that a module of g
 // the fix does not move requires, "" when none does.
 func stableRequire(g *modgraph.Graph, path string, movable map[string]bool) string {
-	max := ""
+	high := ""
 	for from, reqs := range g.Requires {
 		if movable[from] {
 			continue
 		}
 		for _, r := range reqs {
-			if r.Path == path && (max == "" || semver.Compare(r.Version, max) > 0) {
-				max = r.Version
+			if r.Path == path && (high == "" || semver.Compare(r.Version, high) > 0) {
+				high = r.Version
 			}
 		}
 	}
-	return max
+	return high
 }
 
 // requiresBelow reports whether reqs name a module below path/.

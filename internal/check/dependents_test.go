@@ -120,14 +120,25 @@ func TestSplitPins(t *testing.T) {
 		return modgraph.New(ws.Modules[1].Dir, mods, reqs, nil)
 	}
 	preSplit := "module " + genproto + "\nrequire google.golang.org/grpc v1.46.0\n"
-	if got := splitPins(graph(before, preSplit), "example.com/r"); strings.Join(got, " ") != genproto+"@"+after {
+	if got := splitPins(graph(before, preSplit), "example.com/r", nil); strings.Join(got, " ") != genproto+"@"+after {
 		t.Errorf("pins %q, want %s@%s only", got, genproto, after)
 	}
-	if got := splitPins(graph(after, preSplit), "example.com/r"); len(got) != 0 {
+	if got := splitPins(graph(after, preSplit), "example.com/r", nil); len(got) != 0 {
 		t.Errorf("pins %q, want none: a module the fix does not move holds the version too", got)
 	}
-	if got := splitPins(graph(before, preSplit+"require "+rpc+" v0.0.0-20220101000000-aaaaaaaaaaaa\n"), "example.com/r"); len(got) != 0 {
+	if got := splitPins(graph(before, preSplit+"require "+rpc+" v0.0.0-20220101000000-aaaaaaaaaaaa\n"), "example.com/r", nil); len(got) != 0 {
 		t.Errorf("pins %q, want none: the older version is split too", got)
+	}
+	// A fix that moves genproto itself pins nothing; one that moves rpc
+	// to a version whose go.mod requires a later genproto pins that one,
+	// never a downgrade.
+	if got := splitPins(graph(before, preSplit), "example.com/r", []string{genproto + "@v0.0.0-20250101000000-aaaaaaaaaaaa"}); len(got) != 0 {
+		t.Errorf("pins %q, want none: the fix moves genproto itself", got)
+	}
+	const later = "v0.0.0-20240104000000-bbbbbbbbbbbb"
+	writeMod(rpc, "v0.0.0-20240105000000-cccccccccccc", "module "+rpc+"\nrequire "+genproto+" "+later+"\n")
+	if got := splitPins(graph(before, preSplit), "example.com/r", []string{rpc + "@v0.0.0-20240105000000-cccccccccccc"}); strings.Join(got, " ") != genproto+"@"+later {
+		t.Errorf("pins %q, want %s@%s: what the moved rpc requires", got, genproto, later)
 	}
 	an := &analysis{in: &Input{Workspace: ws, Graphs: []*modgraph.Graph{nil, graph(before, preSplit)}}}
 	fix := &modCtx{ws: ws, mod: ws.Modules[0], an: an}

@@ -150,7 +150,7 @@ func (c *modCtx) rewriteFix(old, new string, targets ...string) string {
 	if len(targets) > 0 {
 		line += " && " + finding.Command(append([]string{"go", "get"}, targets...)...)
 	}
-	return c.thenTidyDependents(line + " && go mod tidy")
+	return c.thenTidyDependents(line+" && go mod tidy", targets)
 }
 
 var sedSpecial = regexp.MustCompile(`[][\\.*^$#]`)
