@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modhygiene/modhygiene/internal/atomicfile"
 	"golang.org/x/mod/module"
 )
 
@@ -217,27 +218,7 @@ func (s *Server) private(path string) bool {
 // writeFileAtomic writes data to a temporary file in tmp and renames it to
 // dst, so that no reader sees half a file.
 func writeFileAtomic(dst, tmp string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(tmp, "write-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(dst, tmp, "write-*", data, 0o644)
 }
 
 // memEntry is a mutable answer kept for a while.

@@ -3,11 +3,11 @@ package stage
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/modhygiene/modhygiene/internal/atomicfile"
 	"github.com/modhygiene/modhygiene/internal/ci"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 )
@@ -44,21 +44,7 @@ func inside(p, dir string) bool {
 // writeFileAtomic writes data to path through a temporary file and a
 // rename; a problem is ignored (callers keep only niceties this way).
 func writeFileAtomic(path string, data []byte) {
-	if os.MkdirAll(filepath.Dir(path), 0o755) != nil {
-		return
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".modhygiene-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return
-	}
-	if os.Rename(tmp.Name(), path) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = atomicfile.Write(path, "", ".modhygiene-*", data, 0o600)
 }
 
 // firstLine returns s up to its first newline.

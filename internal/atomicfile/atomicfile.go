@@ -1,0 +1,42 @@
+// Package atomicfile writes a file whole or not at all, through a
+// temporary file and a rename, so that no reader sees half a file and a
+// failed write leaves the old one in place.
+package atomicfile
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write makes path's directory, writes data to a temporary file named by
+// pattern (as os.CreateTemp takes it) in tmpDir, or beside path when tmpDir
+// is "", gives it perm and renames it to path. tmpDir must be on path's
+// file system. On failure the temporary file is removed and path is as it
+// was.
+func Write(path, tmpDir, pattern string, data []byte, perm fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if tmpDir == "" {
+		tmpDir = filepath.Dir(path)
+	}
+	f, err := os.CreateTemp(tmpDir, pattern)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
