@@ -24,6 +24,10 @@ type Options struct {
 	Families []Family
 	// Concurrency bounds the modules loaded at once; 0 means 4.
 	Concurrency int
+	// ListingDir, if set, is where the package listings of the modules
+	// are kept, so that a module whose listing's inputs are unchanged is
+	// not listed again (Result.Reused).
+	ListingDir string
 }
 
 // Result is the outcome of Run.
@@ -38,6 +42,9 @@ type Result struct {
 	// Failed lists the modules whose graph could not be loaded; the
 	// findings cover the other modules.
 	Failed []ModuleError
+	// Reused counts the modules whose package listing was reused
+	// (Options.ListingDir).
+	Reused int
 }
 
 // ModuleError is a module whose graph could not be loaded.
@@ -73,6 +80,10 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 		dirs[i] = m.Dir
 	}
 	lo := modgraph.Options{Online: !opt.Offline, Env: []string{"GOWORK=off"}, Concurrency: opt.Concurrency}
+	if l := openListings(ctx, r, ws, opt.ListingDir); l != nil {
+		lo.Listings = l
+		defer l.close()
+	}
 	graphs, errs := modgraph.LoadAll(ctx, r, dirs, lo)
 	if ws.WorkFile != "" && ctx.Err() == nil {
 		// A module of a go.work may need its siblings to load at all:
@@ -89,7 +100,7 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 				sub[k] = dirs[i]
 			}
 			wlo := lo
-			wlo.Env = nil
+			wlo.Env, wlo.Listings = nil, nil // the keys are of modules on their own
 			gs, es := modgraph.LoadAll(ctx, r, sub, wlo)
 			for k, i := range retry {
 				graphs[i], errs[i] = gs[k], es[k]
@@ -99,7 +110,7 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &Result{Graphs: graphs}
+	res := &Result{Graphs: graphs, Reused: reused(graphs)}
 	for i, err := range errs {
 		if err != nil {
 			res.Failed = append(res.Failed, ModuleError{Module: ws.Modules[i], Err: err})

@@ -82,6 +82,8 @@ type corpusRepo struct {
 	env  []string
 	r    *gocmd.Runner
 	want []string
+	// listings is the ListingDir of every Run.
+	listings string
 }
 
 func runCorpus(t *testing.T, shared []string, kind, file string) {
@@ -96,6 +98,7 @@ func runCorpus(t *testing.T, shared []string, kind, file string) {
 		}
 	}
 	fs := cr.check(ctx, t, cr.dir)
+	cr.checkReuse(ctx, t, fs)
 	got := wantLines(t, fs)
 	sort.Strings(got)
 	sort.Strings(cr.want)
@@ -145,6 +148,7 @@ func unpackCorpus(t *testing.T, shared []string, file string) *corpusRepo {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
+	cr.listings = filepath.Join(tmp, "listings")
 	home, err := testenv.HomeVars(filepath.Join(tmp, "home"))
 	if err != nil {
 		t.Fatal(err)
@@ -236,14 +240,7 @@ func (cr *corpusRepo) goCmd(t *testing.T, dir string, args ...string) string {
 // default.
 func (cr *corpusRepo) check(ctx context.Context, t *testing.T, dir string) []finding.Finding {
 	t.Helper()
-	ws, err := workspace.Discover(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(ctx, cr.r, ws, Options{Concurrency: 2})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	res := cr.run(ctx, t, dir)
 	for _, m := range res.Failed {
 		t.Errorf("%s could not be loaded: %v", m.Module.Rel, m.Err)
 	}
@@ -251,6 +248,41 @@ func (cr *corpusRepo) check(ctx context.Context, t *testing.T, dir string) []fin
 		t.Logf("notice: %s", n)
 	}
 	return res.Findings
+}
+
+// run runs Run on the repository in dir, reusing the package listings of
+// earlier runs.
+func (cr *corpusRepo) run(ctx context.Context, t *testing.T, dir string) *Result {
+	t.Helper()
+	ws, err := workspace.Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, cr.r, ws, Options{Concurrency: 2, ListingDir: cr.listings})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// checkReuse runs Run again after the first run, which found fs: every
+// module listed without error must now be reused, and the findings must
+// be the same.
+func (cr *corpusRepo) checkReuse(ctx context.Context, t *testing.T, fs []finding.Finding) {
+	t.Helper()
+	res := cr.run(ctx, t, cr.dir)
+	want := 0
+	for _, g := range res.Graphs {
+		if g != nil && g.PackagesErr == nil && g.Ambiguous == nil {
+			want++
+		}
+	}
+	if res.Reused != want {
+		t.Errorf("second run reused the packages of %d modules, want %d", res.Reused, want)
+	}
+	if diff := cmp.Diff(fs, res.Findings); diff != "" {
+		t.Errorf("second run, packages reused: findings differ (-first +second):\n%s", diff)
+	}
 }
 
 // verifyFix applies f.Fix with sh on a copy of the repository, then checks

@@ -16,12 +16,13 @@ func checkCommand() *command {
 	return &command{
 		name:  "check",
 		short: "find duplicate majors, twins, family skew, drift, deprecated and retracted versions",
-		usage: "check [--dir DIR] [--offline] [--jobs N] [--format text|json] [--fail-on info|warning|error|never] [MODULE_DIR...]",
+		usage: "check [--dir DIR] [--offline] [--jobs N] [--format text|json] [--fail-on info|warning|error|never] [--no-memo] [MODULE_DIR...]",
 		long:  help("check"),
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&dir, "dir", "", "the repository root to search for modules (default: the current directory)")
 			fs.BoolVar(&c.Offline, "offline", false, "do not ask the module proxy for deprecations and retractions: skip MH006 and MH007")
 			fs.IntVar(&c.Jobs, "jobs", stage.DefaultCheckJobs, "how many modules to load at once")
+			fs.BoolVar(&c.NoMemo, "no-memo", false, "list every module's packages even if their inputs are unchanged since check last listed them")
 			rf.define(fs)
 		},
 		run: func(ctx context.Context, a *app, args []string) error {

@@ -97,6 +97,9 @@ type Graph struct {
 	// than one module of the build list ("ambiguous import") to those
 	// modules' paths.
 	Ambiguous map[string][]string
+	// Reused reports that the packages came from Options.Listings, not
+	// from the go command.
+	Reused bool
 
 	pkgs       *pkgGraph
 	byPath     map[string]*Module
@@ -122,6 +125,23 @@ type Options struct {
 	Env []string
 	// Concurrency bounds the modules loaded at once; 0 means 4.
 	Concurrency int
+	// Listings, if set, remembers package listings: a module whose
+	// listing's inputs are unchanged since it was last listed without
+	// error is not listed again (Graph.Reused).
+	Listings Listings
+}
+
+// Listings remembers the package listings of modules by a key of their
+// inputs (see Options.Listings). Implementations are safe for concurrent
+// use; a problem is a miss, never an error.
+type Listings interface {
+	// Key returns the key of the inputs of the package listing of the
+	// module in dir, "" when there is none (the module is then listed).
+	Key(dir string) string
+	// Get returns the packages listed under key.
+	Get(key string) ([]Package, bool)
+	// Put remembers pkgs under key.
+	Put(key string, pkgs []Package)
 }
 
 // Selected returns the build list entry for path, or nil.
@@ -404,21 +424,43 @@ func LoadAll(ctx context.Context, r *gocmd.Runner, dirs []string, opt Options) (
 func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph, error) {
 	g := &Graph{Dir: dir}
 	var (
-		wg     sync.WaitGroup
-		pkgOut *gocmd.Result
-		pkgErr error
+		wg      sync.WaitGroup
+		listing packageListing
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		// A vendored module builds from vendor/: list its packages there.
-		mode := "-mod=readonly"
-		if fi, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt")); err == nil && fi.Mode().IsRegular() {
-			mode = "-mod=vendor"
-		}
-		pkgOut, pkgErr = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
-			Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
+		listing = listPackages(ctx, r, dir, opt)
 	}()
+	mods, err := g.loadModules(ctx, r, dir, opt)
+	if err == nil {
+		// Read the requirements and compute the chains while the package
+		// listing is still running.
+		g.Modules = mods
+		g.index()
+		g.Requires = readRequires(mods)
+		g.chains = g.bfs()
+	}
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if !g.Online {
+		if e := firstModuleError(mods); e != nil {
+			return nil, fmt.Errorf("go list -m all in %s: %w", dir, e)
+		}
+	}
+	g.countLookupFailures()
+	if err := g.setPackages(ctx, listing, opt.Listings); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// loadModules lists the build list, online when opt says so. When the
+// online lookup fails as a whole for a network reason, the build list is
+// listed again offline and OnlineErr says why.
+func (g *Graph) loadModules(ctx context.Context, r *gocmd.Runner, dir string, opt Options) ([]*Module, error) {
 	mods, err := listModules(ctx, r, dir, opt)
 	off := opt
 	off.Online = false
@@ -441,24 +483,12 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 	case opt.Online:
 		g.Online = true
 	}
-	if err == nil {
-		// Read the requirements and compute the chains while the package
-		// listing is still running.
-		g.Modules = mods
-		g.index()
-		g.Requires = readRequires(mods)
-		g.chains = g.bfs()
-	}
-	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	if !g.Online {
-		if e := firstModuleError(mods); e != nil {
-			return nil, fmt.Errorf("go list -m all in %s: %w", dir, e)
-		}
-	}
-	for _, m := range mods {
+	return mods, err
+}
+
+// countLookupFailures records the modules whose online lookup failed.
+func (g *Graph) countLookupFailures() {
+	for _, m := range g.Modules {
 		if g.Online && m.Error != nil && !m.Main && !m.LocalReplace() {
 			g.OnlineFailed++
 			if g.OnlineErr == nil {
@@ -466,26 +496,69 @@ func Load(ctx context.Context, r *gocmd.Runner, dir string, opt Options) (*Graph
 			}
 		}
 	}
+}
+
+// packageListing is the outcome of listPackages: the packages remembered
+// under key, or the go command's listing.
+type packageListing struct {
+	key    string
+	cached []Package
+	reused bool
+	out    *gocmd.Result
+	err    error
+}
+
+// listPackages lists the packages of the module in dir and their
+// dependencies, or finds them in opt.Listings. A vendored module builds
+// from vendor/: its packages are listed there, and never remembered.
+func listPackages(ctx context.Context, r *gocmd.Runner, dir string, opt Options) packageListing {
+	mode := "-mod=readonly"
+	if fi, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt")); err == nil && fi.Mode().IsRegular() {
+		mode = "-mod=vendor"
+	}
+	var l packageListing
+	if opt.Listings != nil && mode != "-mod=vendor" {
+		if l.key = opt.Listings.Key(dir); l.key != "" {
+			if l.cached, l.reused = opt.Listings.Get(l.key); l.reused {
+				return l
+			}
+		}
+	}
+	l.out, l.err = r.Do(ctx, gocmd.Call{Dir: dir, Env: opt.Env,
+		Args: []string{"list", mode, "-e", "-deps", "-test", "-json=ImportPath,Dir,ForTest,Module,Error,Imports,TestImports,XTestImports", "./..."}})
+	return l
+}
+
+// setPackages records the package listing l, and remembers it in listings
+// when it has a key and no error.
+func (g *Graph) setPackages(ctx context.Context, l packageListing, listings Listings) error {
 	switch {
-	case pkgErr == nil:
-		if err := g.setListing(pkgOut.Stdout); err != nil {
-			return nil, fmt.Errorf("go list -deps in %s: %w", dir, err)
+	case l.reused:
+		g.Linked, g.Reused = map[string]bool{}, true
+		g.SetPackages(l.cached)
+	case l.err == nil:
+		pkgs, err := g.setListing(l.out.Stdout)
+		if err != nil {
+			return fmt.Errorf("go list -deps in %s: %w", g.Dir, err)
+		}
+		if l.key != "" && g.PackagesErr == nil && g.Ambiguous == nil {
+			listings.Put(l.key, pkgs)
 		}
 	case ctx.Err() != nil:
-		return nil, pkgErr
+		return l.err
 	default:
-		g.PackagesErr = pkgErr
+		g.PackagesErr = l.err
 	}
-	return g, nil
+	return nil
 }
 
 // setListing records the package listing: the linked modules, the first
 // package error, the ambiguous imports, and the import graph with every
 // package's imports under all build tags.
-func (g *Graph) setListing(out []byte) error {
+func (g *Graph) setListing(out []byte) ([]Package, error) {
 	pkgs, dirs, first, amb, err := parsePackages(out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g.Linked, g.PackagesErr, g.Ambiguous = map[string]bool{}, first, amb
 	withAllTags(pkgs, dirs, func(mod string) bool {
@@ -493,7 +566,7 @@ func (g *Graph) setListing(out []byte) error {
 		return m != nil && !m.Main && m.Replace == nil
 	})
 	g.SetPackages(pkgs)
-	return nil
+	return pkgs, nil
 }
 
 // firstModuleError returns the first error the go command attached to a

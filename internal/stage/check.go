@@ -3,6 +3,7 @@ package stage
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ type Check struct {
 	// Environment reports MH009 for the go command's environment. A plan
 	// reports MH009 from one stage only.
 	Environment bool
+	// NoMemo lists every module's packages even when their inputs are
+	// unchanged since check last listed them.
+	NoMemo bool
 
 	// Graphs are the module graphs Run loaded, in the order of the
 	// workspace's modules (nil for a module that could not be loaded), for
@@ -50,6 +54,9 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 		opt.Concurrency = DefaultCheckJobs
 	}
 	addConfigTables(&opt, env.Config)
+	if !c.NoMemo && env.ToolDir != "" {
+		opt.ListingDir = filepath.Join(env.ToolDir, "check-listings")
+	}
 	var (
 		wg     sync.WaitGroup
 		goenv  map[string]string
@@ -85,6 +92,9 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 	n := len(out.Findings)
 	out.Findings = append(out.Findings, failed.findings...)
 	out.Status, out.Summary = checkSummary(len(env.Workspace.Modules), n, notices, len(failed.findings))
+	if res != nil && res.Reused > 0 {
+		out.Summary += fmt.Sprintf("; packages of %d of %d modules reused, unchanged since their last check", res.Reused, len(env.Workspace.Modules))
+	}
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -32,8 +33,11 @@ type dirDigest struct {
 // read once, not once per module. Safe for concurrent use.
 type hasher struct {
 	stats *statCache
-	mu    sync.Mutex
-	dirs  map[string]*dirOnce
+	// listing hashes for a package listing (go list -deps -test) rather
+	// than for tidy: see listingDigest.
+	listing bool
+	mu      sync.Mutex
+	dirs    map[string]*dirOnce
 }
 
 type dirOnce struct {
@@ -174,11 +178,16 @@ func (w *walker) entry(root, rel, p string, typ fs.FileMode) error {
 			}
 			info = fi
 		}
-		d, err := w.h.stats.digest(p, info, func() ([32]byte, error) { return headerDigest(p) })
+		d, err := w.h.stats.digest(p, info, func() ([32]byte, error) { return fileDigest(p, w.h.listing) })
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w.sum, "file %s %x\n", rel, d)
+	case w.h.listing:
+		// A package listing reports an error for some other files
+		// (C sources without cgo) and for embed patterns that match
+		// nothing: their names are inputs, their contents are not.
+		fmt.Fprintf(w.sum, "other %s\n", rel)
 	}
 	return nil
 }
@@ -196,7 +205,12 @@ const headerChunk = 8 << 10
 
 // headerDigest returns the digest of what tidy reads of the Go file at p
 // (see goHeader). A file whose header does not scan is hashed whole.
-func headerDigest(p string) ([32]byte, error) {
+func headerDigest(p string) ([32]byte, error) { return fileDigest(p, false) }
+
+// fileDigest is headerDigest, except that with listing a file importing
+// "embed" is hashed whole: a package listing also reads its //go:embed
+// lines, which can be anywhere in the file.
+func fileDigest(p string, listing bool) ([32]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return [32]byte{}, err
@@ -213,8 +227,11 @@ func headerDigest(p string) ([32]byte, error) {
 		}
 		h, serr := scanHeader(buf[:n], complete)
 		switch {
-		case serr == nil:
+		case serr == nil && !(listing && h.importsEmbed()):
 			return h.digest(), nil
+		case serr == nil:
+			rest, err := io.ReadAll(f)
+			return sha256.Sum256(append(append([]byte("embed\n"), buf[:n]...), rest...)), err
 		case serr == errShort && !complete:
 			buf = append(buf, make([]byte, len(buf))...)
 			continue
@@ -226,6 +243,11 @@ func headerDigest(p string) ([32]byte, error) {
 		}
 		return sha256.Sum256(append(append([]byte("unscanned\n"), buf[:n]...), rest...)), nil
 	}
+}
+
+// importsEmbed reports whether the header imports "embed".
+func (h goHeader) importsEmbed() bool {
+	return slices.Contains(h.imports, `"embed"`) || slices.Contains(h.imports, "`embed`")
 }
 
 // digest hashes the header in a canonical form.

@@ -3,11 +3,14 @@ package tidy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/modhygiene/modhygiene/internal/workspace"
 )
@@ -15,6 +18,9 @@ import (
 // keyVersion changes whenever the key's recipe changes, so that entries
 // made by another recipe can never match.
 const keyVersion = "modhygiene-tidy-key-3"
+
+// listingKeyVersion is keyVersion for the keys of package listings.
+const listingKeyVersion = "modhygiene-listing-key-1"
 
 // memoEnv lists the go command's settings that can change what tidy
 // decides: flags, experiments, toolchain selection, module mode and the
@@ -24,9 +30,12 @@ var memoEnv = []string{"GOFLAGS", "GOEXPERIMENT", "GOTOOLCHAIN", "GO111MODULE", 
 
 // renderEnv renders the memoEnv values of vals, the go command's view of
 // them (`go env`).
-func renderEnv(vals map[string]string) string {
+func renderEnv(vals map[string]string) string { return renderEnvOf(memoEnv, vals) }
+
+// renderEnvOf renders the values of names in vals, one per line.
+func renderEnvOf(names []string, vals map[string]string) string {
 	var b strings.Builder
-	for _, k := range memoEnv {
+	for _, k := range names {
 		fmt.Fprintf(&b, "%s=%s\n", k, vals[k])
 	}
 	return b.String()
@@ -48,14 +57,25 @@ func moduleKey(h *hasher, env string, mod *workspace.Module) string {
 	if own.err != nil || !own.hasGoMod {
 		return ""
 	}
+	recipe := keyVersion
+	if h.listing {
+		recipe = listingKeyVersion
+	}
 	s := sha256.New()
-	fmt.Fprintf(s, "%s\n%smodule %s\ngo.mod %x\n", keyVersion, env, mod.Rel, own.gomod)
+	fmt.Fprintf(s, "%s\n%smodule %s\ngo.mod %x\n", recipe, env, mod.Rel, own.gomod)
 	if own.hasGoSum {
 		fmt.Fprintf(s, "go.sum %x\n", own.gosum)
 	}
 	fmt.Fprintf(s, "files %x\n", own.files)
 	for _, r := range localReplaces(mod) {
 		t := h.dir(r.Dir)
+		if absent(t.err) {
+			// A guard such as etcd's "=> ./FORBIDDEN_DEPENDENCY": the go
+			// command reads the target only if the module is in the
+			// graph, and then fails.
+			fmt.Fprintf(s, "replace %s absent\n", r.Directive)
+			continue
+		}
 		if t.err != nil {
 			return ""
 		}
@@ -66,6 +86,12 @@ func moduleKey(h *hasher, env string, mod *workspace.Module) string {
 		fmt.Fprintf(s, "target files %x\n", t.files)
 	}
 	return hex.EncodeToString(s.Sum(nil))
+}
+
+// absent reports whether err says that a directory does not exist or is
+// not a directory.
+func absent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // localReplaces returns mod's replacements by local directories, sorted by

@@ -1,6 +1,7 @@
 package tidy
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ var keyTree = map[string]string{
 	"app/_skip/u.go":    "package u\n\nimport \"example.com/underscore\"\n",
 	"app/.dot/d.go":     "package d\n\nimport \"example.com/dot\"\n",
 	"app/README.md":     "# app\n",
+	"app/assets.go":     "package main\n\nimport _ \"embed\"\n\n//go:embed README.md\nvar readme string\n",
 	"app/inner/go.mod":  "module example.com/app/inner\n\ngo 1.21\n",
 	"app/inner/i.go":    "package inner\n\nimport \"os\"\n\nvar _ = os.Args\n",
 	"lib/go.mod":        "module example.com/lib\n\ngo 1.21\n",
@@ -183,10 +185,112 @@ func TestKeyCoversEveryInput(t *testing.T) {
 	}
 }
 
-// TestKeyUnreadable checks that a module whose inputs cannot be read gets
-// no key (it is then always checked): here a replace target that is a file
-// or is missing.
-func TestKeyUnreadable(t *testing.T) {
+// listingOnlyInputs are read by a package listing and not by tidy.
+var listingOnlyInputs = map[string]func(*testing.T, string){
+	"embed pattern":         edit("app/assets.go", strings.Replace(keyTree["app/assets.go"], "README.md", "*.md", 1)),
+	"non-Go file added":     edit("app/sub/s.c", "int x;\n"),
+	"non-Go file removed":   remove("app/README.md"),
+	"target non-Go file":    edit("lib/lib.s", "\n"),
+	"embedding file's body": edit("app/assets.go", keyTree["app/assets.go"]+"\nvar x = 1\n"),
+}
+
+// TestListingKeyCoversEveryInput is TestKeyCoversEveryInput for the keys
+// of package listings: every input of tidy, the platform, and what only a
+// listing reads, each changes the key; what neither reads does not.
+func TestListingKeyCoversEveryInput(t *testing.T) {
+	env := map[string]string{"GOOS": "linux", "GOARCH": "amd64", "CGO_ENABLED": "1"}
+	for k, v := range keyEnv {
+		env[k] = v
+	}
+	key := func(t *testing.T, root, rel string, env map[string]string) string {
+		t.Helper()
+		ws, err := workspace.Discover(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ws.Modules {
+			if m.Rel == rel {
+				return NewListingKeys("", env).Key(m)
+			}
+		}
+		t.Fatalf("no module %s under %s", rel, root)
+		return ""
+	}
+	base := t.TempDir()
+	writeTree(t, base, keyTree)
+	want := key(t, base, "app", env)
+	if want == "" || want == appKey(t, base, "app", keyEnv, openStatCache("")) {
+		t.Fatalf("listing key %q: none, or the same as tidy's", want)
+	}
+	changes := map[string]func(*testing.T, string){}
+	for name, c := range inputChanges {
+		changes[name] = c
+	}
+	for name, c := range listingOnlyInputs {
+		changes[name] = c
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, keyTree)
+			change(t, root)
+			rel := "app"
+			if name == "module directory" {
+				rel = "app2"
+			}
+			if got := key(t, root, rel, env); got == want {
+				t.Errorf("key unchanged after changing the %s", name)
+			}
+		})
+	}
+	for _, name := range ListingEnv {
+		t.Run("env "+name, func(t *testing.T) {
+			changed := maps.Clone(env)
+			changed[name] += "x"
+			if got := key(t, base, "app", changed); got == want {
+				t.Errorf("key unchanged after changing %s", name)
+			}
+		})
+	}
+	for name, change := range nonInputChanges {
+		t.Run("same "+name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, keyTree)
+			change(t, root)
+			if got := key(t, root, "app", env); got != want {
+				t.Errorf("key changed after changing the %s", name)
+			}
+		})
+	}
+}
+
+// TestListingOnlyInputsAreNotTidys checks that what only a package
+// listing reads leaves tidy's memo key alone.
+func TestListingOnlyInputsAreNotTidys(t *testing.T) {
+	base := t.TempDir()
+	writeTree(t, base, keyTree)
+	want := appKey(t, base, "app", keyEnv, openStatCache(""))
+	for name, change := range listingOnlyInputs {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, keyTree)
+			change(t, root)
+			if got := appKey(t, root, "app", keyEnv, openStatCache("")); got != want {
+				t.Errorf("tidy's key changed after changing the %s", name)
+			}
+		})
+	}
+}
+
+// TestKeyAbsentTarget checks that a replace target that is missing or is
+// a file (etcd's "=> ./FORBIDDEN_DEPENDENCY" guards) is an input like any
+// other: the module keeps a key, and the key changes when the target
+// appears.
+func TestKeyAbsentTarget(t *testing.T) {
+	base := t.TempDir()
+	writeTree(t, base, keyTree)
+	present := appKey(t, base, "app", keyEnv, openStatCache(""))
+	keys := map[string]string{}
 	for name, change := range map[string]func(*testing.T, string){
 		"target is a file": func(t *testing.T, root string) {
 			remove("lib")(t, root)
@@ -194,13 +298,31 @@ func TestKeyUnreadable(t *testing.T) {
 		},
 		"target is missing": remove("lib"),
 	} {
-		t.Run(name, func(t *testing.T) {
-			root := t.TempDir()
-			writeTree(t, root, keyTree)
-			change(t, root)
-			if got := appKey(t, root, "app", keyEnv, openStatCache("")); got != "" {
-				t.Errorf("key = %q, want none", got)
-			}
-		})
+		root := t.TempDir()
+		writeTree(t, root, keyTree)
+		change(t, root)
+		got := appKey(t, root, "app", keyEnv, openStatCache(""))
+		if got == "" || got == present {
+			t.Errorf("%s: key %q, want one differing from the present target's", name, got)
+		}
+		keys[name] = got
+	}
+	if keys["target is a file"] != keys["target is missing"] {
+		t.Errorf("a missing target and a file differ in key; the go command treats both as absent")
+	}
+}
+
+// TestKeyUnreadable checks that a module whose inputs cannot be read gets
+// no key (it is then always checked): here a replace target that is a
+// symlink to itself.
+func TestKeyUnreadable(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, keyTree)
+	remove("lib")(t, root)
+	if err := os.Symlink("lib", filepath.Join(root, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	if got := appKey(t, root, "app", keyEnv, openStatCache("")); got != "" {
+		t.Errorf("key = %q, want none", got)
 	}
 }
