@@ -45,6 +45,10 @@ type Result struct {
 	// Reused counts the modules whose package listing was reused
 	// (Options.ListingDir).
 	Reused int
+	// ListingKeys are the keys of the listings ListingDir holds for the
+	// modules of this run (reused or kept), sorted: what a later run on
+	// another machine needs (see modgraph.ListingStore).
+	ListingKeys []string
 }
 
 // ModuleError is a module whose graph could not be loaded.
@@ -80,7 +84,8 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 		dirs[i] = m.Dir
 	}
 	lo := modgraph.Options{Online: !opt.Offline, Env: []string{"GOWORK=off"}, Concurrency: opt.Concurrency}
-	if l := openListings(ctx, r, ws, opt.ListingDir); l != nil {
+	l := openListings(ctx, r, ws, opt.ListingDir)
+	if l != nil {
 		lo.Listings = l
 		defer l.close()
 	}
@@ -111,6 +116,9 @@ func Run(ctx context.Context, r *gocmd.Runner, ws *workspace.Workspace, opt Opti
 		return nil, err
 	}
 	res := &Result{Graphs: graphs, Reused: reused(graphs)}
+	if l != nil {
+		res.ListingKeys = l.keptKeys()
+	}
 	for i, err := range errs {
 		if err != nil {
 			res.Failed = append(res.Failed, ModuleError{Module: ws.Modules[i], Err: err})

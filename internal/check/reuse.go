@@ -2,6 +2,8 @@ package check
 
 import (
 	"context"
+	"sort"
+	"sync"
 
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/modgraph"
@@ -16,6 +18,11 @@ type listings struct {
 	*modgraph.ListingStore
 	keys *tidy.ListingKeys
 	mods map[string]*workspace.Module
+
+	mu sync.Mutex
+	// kept are the keys of the listings that the store holds for this
+	// run's modules: reused or just put.
+	kept []string
 }
 
 // openListings returns the listings kept in dir for the modules of ws,
@@ -44,10 +51,41 @@ func (l *listings) Key(dir string) string {
 	return ""
 }
 
+// Get is ListingStore.Get, recording the keys found.
+func (l *listings) Get(key string) ([]modgraph.Package, bool) {
+	pkgs, ok := l.ListingStore.Get(key)
+	if ok {
+		l.keep(key)
+	}
+	return pkgs, ok
+}
+
+// Put is ListingStore.Put, recording the key.
+func (l *listings) Put(key string, pkgs []modgraph.Package) {
+	l.ListingStore.Put(key, pkgs)
+	l.keep(key)
+}
+
+func (l *listings) keep(key string) {
+	l.mu.Lock()
+	l.kept = append(l.kept, key)
+	l.mu.Unlock()
+}
+
 // close saves the stat cache and prunes the store.
 func (l *listings) close() {
 	l.keys.Save()
 	l.Prune()
+}
+
+// keptKeys returns the keys of the listings kept for this run's modules,
+// sorted.
+func (l *listings) keptKeys() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := append([]string(nil), l.kept...)
+	sort.Strings(keys)
+	return keys
 }
 
 // reused counts the graphs whose packages were reused.

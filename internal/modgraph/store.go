@@ -137,3 +137,31 @@ func (s *ListingStore) Prune() {
 		os.Remove(filepath.Join(s.Dir, e.name))
 	}
 }
+
+// Raw returns the stored entry of key as it is on disk, for carrying it to
+// another machine (AddRaw).
+func (s *ListingStore) Raw(key string) ([]byte, bool) {
+	p, ok := s.path(key)
+	if !ok {
+		return nil, false
+	}
+	data, err := os.ReadFile(p)
+	if err != nil || len(data) > maxListing {
+		return nil, false
+	}
+	return data, true
+}
+
+// AddRaw stores an entry that Raw returned elsewhere, unless the store has
+// key already. Its content is checked when Get reads it: a bad entry is a
+// miss.
+func (s *ListingStore) AddRaw(key string, data []byte) {
+	p, ok := s.path(key)
+	if !ok {
+		return
+	}
+	if _, err := os.Stat(p); err == nil {
+		return
+	}
+	atomicfile.Write(p, "", ".listing-*", data, 0o600)
+}

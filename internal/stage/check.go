@@ -55,7 +55,8 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 	}
 	addConfigTables(&opt, env.Config)
 	if !c.NoMemo && env.ToolDir != "" {
-		opt.ListingDir = filepath.Join(env.ToolDir, "check-listings")
+		opt.ListingDir = listingDir(env)
+		importListings(env)
 	}
 	var (
 		wg     sync.WaitGroup
@@ -76,7 +77,7 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 	}
 	var out Result
 	if res != nil {
-		out.Findings, c.Graphs = res.Findings, res.Graphs
+		out.Findings, c.Graphs, env.listingKeys = res.Findings, res.Graphs, res.ListingKeys
 	}
 	notices := c.notices(res)
 	if c.Environment && envErr != nil {
@@ -159,4 +160,45 @@ func addConfigTables(opt *check.Options, cfg *config.File) {
 		}
 		opt.Families = append(opt.Families, check.Family{Name: name, Prefixes: fam.Prefixes, Modules: fam.Modules, Match: m})
 	}
+}
+
+// listingDir is where check keeps package listings.
+func listingDir(env *Env) string {
+	return filepath.Join(env.ToolDir, "check-listings")
+}
+
+// importListings adds the package listings that the last saved run of this
+// branch (or its base branch) kept in the store, so that a fresh runner
+// lists only the modules whose inputs changed.
+func importListings(env *Env) {
+	if env.previous == nil {
+		return
+	}
+	r := env.previous().stored
+	if r == nil {
+		return
+	}
+	st := &modgraph.ListingStore{Dir: listingDir(env)}
+	for key, data := range r.Listings {
+		st.AddRaw(key, data)
+	}
+}
+
+// listingEntries returns the stored listings of keys for the run's state,
+// at most maxListings bytes of them.
+func listingEntries(env *Env, keys []string) map[string][]byte {
+	if env.ToolDir == "" || len(keys) == 0 {
+		return nil
+	}
+	st := &modgraph.ListingStore{Dir: listingDir(env)}
+	out := map[string][]byte{}
+	size := 0
+	for _, k := range keys {
+		data, ok := st.Raw(k)
+		if !ok || size+len(data) > maxListings {
+			continue
+		}
+		out[k], size = data, size+len(data)
+	}
+	return out
 }

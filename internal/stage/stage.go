@@ -70,6 +70,9 @@ type Env struct {
 
 	// previous waits for what the runs before kept (set by Run).
 	previous func() *previous
+	// listingKeys are the keys of check's package listings of this run
+	// (set by Check), for the state.
+	listingKeys []string
 }
 
 // Result is what a stage produced.

@@ -23,9 +23,9 @@ import (
 
 // State is what the runs of a repository keep for the next one: the stage
 // timings (to show the change), the tidy memo (so that a run tidies only
-// the modules whose inputs changed), and the fingerprints of the findings
-// (so that a pull request's run can tell which findings are new against
-// its base branch).
+// the modules whose inputs changed), check's package listings (so that it
+// lists only those), and the fingerprints of the findings (so that a pull
+// request's run can tell which findings are new against its base branch).
 //
 // It is kept in the user cache directory (timings and findings: a laptop,
 // a self-hosted runner, the post step of the same job), as one small entry
@@ -52,9 +52,21 @@ type stateRecord struct {
 	Memo json.RawMessage `json:"tidy_memo,omitempty"`
 	// Findings are the run's finding fingerprints, sorted.
 	Findings []string `json:"fingerprints,omitempty"`
+	// ListingKeys are the keys of check's package listings of the run's
+	// modules (check.Result.ListingKeys), and Listings those listings as
+	// stored (modgraph.ListingStore.Raw), kept in the store only.
+	ListingKeys []string          `json:"listing_keys,omitempty"`
+	Listings    map[string][]byte `json:"check_listings,omitempty"`
 }
 
 const stateVersion = 1
+
+// maxStateRecord bounds a state record read from the store; maxListings
+// bounds the check listings a record carries, within it.
+const (
+	maxStateRecord = 8 << 20
+	maxListings    = 4 << 20
+)
 
 // previous is what a run found of the runs before it.
 type previous struct {
@@ -188,6 +200,7 @@ func (s *State) keep(ctx context.Context, env *Env, out *Outcome, prev *previous
 	} else {
 		setPrevious(out.Stages, prev.timings)
 		rec.Findings = fingerprints(out)
+		rec.ListingKeys = env.listingKeys
 	}
 	for _, st := range out.Stages {
 		if st.Duration > 0 {
@@ -199,6 +212,7 @@ func (s *State) keep(ctx context.Context, env *Env, out *Outcome, prev *previous
 		return
 	}
 	rec.Memo = memoEntries(env)
+	rec.Listings = listingEntries(env, rec.ListingKeys)
 	switch env.StoreKind {
 	case stores.GitHub, stores.S3, stores.File:
 		if ok, _ := env.CI.SaveAllowed(false); ok && env.Store != nil && changed(prev.stored, rec) {
@@ -216,7 +230,8 @@ func changed(old, rec *stateRecord) bool {
 	if old == nil || old.Branch != rec.Branch || rec.Time.Sub(old.Time) > 24*time.Hour {
 		return true
 	}
-	return !bytes.Equal(old.Memo, rec.Memo) || strings.Join(old.Findings, ",") != strings.Join(rec.Findings, ",")
+	return !bytes.Equal(old.Memo, rec.Memo) || strings.Join(old.Findings, ",") != strings.Join(rec.Findings, ",") ||
+		strings.Join(old.ListingKeys, ",") != strings.Join(rec.ListingKeys, ",")
 }
 
 func fingerprints(out *Outcome) []string {
@@ -269,7 +284,7 @@ func openState(ctx context.Context, st store.Store, prefixes []string) *stateRec
 		return nil
 	}
 	defer e.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(e.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(e.Body, maxStateRecord))
 	if err != nil {
 		return nil
 	}
