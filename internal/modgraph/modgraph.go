@@ -542,7 +542,7 @@ func (g *Graph) setPackages(ctx context.Context, l packageListing, listings List
 			return fmt.Errorf("go list -deps in %s: %w", g.Dir, err)
 		}
 		if l.key != "" && g.PackagesErr == nil && g.Ambiguous == nil {
-			listings.Put(l.key, pkgs)
+			listings.Put(l.key, append(pkgs, g.scannedUnlisted()...))
 		}
 	case ctx.Err() != nil:
 		return l.err

@@ -310,4 +310,24 @@ func TestWhyThroughUnlisted(t *testing.T) {
 	if g.IsLinked("example.com/deep") || g.IsLinked("example.com/testonly") {
 		t.Error("a module only a dependency's test reaches is linked")
 	}
+
+	// What a listing store keeps: the listing and the unlisted packages
+	// whose imports were read (not example.com/deep/pkg: not extracted).
+	// From it, another graph is the same without the module cache.
+	kept := append([]Package{
+		{ImportPath: "example.com/app", Module: "example.com/app", Imports: []string{"example.com/dep"}},
+		{ImportPath: "example.com/dep", Module: "example.com/dep", TestImports: []string{"example.com/testonly/check"}},
+	}, g.scannedUnlisted()...)
+	if len(kept) != 3 || kept[2].ImportPath != "example.com/testonly/check" || !kept[2].Unlisted {
+		t.Fatalf("kept %+v, want the listing and example.com/testonly/check", kept)
+	}
+	must(t, os.RemoveAll(filepath.Join(cache, "example.com")))
+	again := New("/x", mods, nil, nil)
+	again.SetPackages(kept)
+	if diff := cmp.Diff(want, again.Why("example.com/deep")); diff != "" {
+		t.Errorf("why deep, from the kept packages without the module cache (-want +got):\n%s", diff)
+	}
+	if again.IsLinked("example.com/deep") || again.IsLinked("example.com/testonly") {
+		t.Error("a kept unlisted package links its module")
+	}
 }

@@ -25,6 +25,10 @@ type Package struct {
 	// build; `go mod why` also follows the tests of the packages they
 	// import, one level deep, and so does Chain.
 	TestImports []string
+	// Unlisted marks a package that the listing does not hold (only a
+	// dependency's test or another platform's file imports it): it links
+	// nothing, and its imports were read from the module cache.
+	Unlisted bool `json:",omitempty"`
 }
 
 // pkgGraph is the import graph of the module's packages and tests, with
@@ -39,6 +43,8 @@ type pkgGraph struct {
 	// importers maps a module path to the modules with a package that
 	// imports one of its packages.
 	importers map[string]map[string]bool
+	// scanned holds the unlisted packages whose imports addUnlisted read.
+	scanned map[string]bool
 }
 
 // SetPackages records the import graph of the module's packages and
@@ -47,13 +53,16 @@ type pkgGraph struct {
 // and Linked is set from the packages' modules. Load calls it with the
 // go command's listing; tests and other loaders may call it directly.
 func (g *Graph) SetPackages(pkgs []Package) {
-	pg := &pkgGraph{main: g.Main, pkgs: map[string]*Package{}, importers: map[string]map[string]bool{}}
+	pg := &pkgGraph{main: g.Main, pkgs: map[string]*Package{}, importers: map[string]map[string]bool{}, scanned: map[string]bool{}}
 	if g.Linked == nil {
 		g.Linked = map[string]bool{}
 	}
 	for i := range pkgs {
 		p := &pkgs[i]
 		pg.pkgs[p.ImportPath] = p
+		if p.Unlisted {
+			continue
+		}
 		if p.Module != "" {
 			g.Linked[p.Module] = true
 		}
@@ -86,18 +95,33 @@ func (g *Graph) addUnlisted(pg *pkgGraph) {
 		if pg.pkgs[imp] != nil {
 			continue
 		}
-		p := &Package{ImportPath: imp, Module: g.moduleOf(imp)}
+		p := &Package{ImportPath: imp, Module: g.moduleOf(imp), Unlisted: true}
 		pg.pkgs[imp] = p
 		if m := g.Selected(p.Module); m != nil && !m.Main {
 			if root := g.SourceDir(m); root != "" {
 				dir := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(imp, p.Module), "/")))
 				if im, tm, ok := scanCached(dir, m.Replace == nil); ok {
 					p.Imports, p.TestImports = im, tm
+					pg.scanned[imp] = true
 					queue = append(append(queue, im...), tm...)
 				}
 			}
 		}
 	}
+}
+
+// scannedUnlisted returns the unlisted packages whose imports were read
+// from the module cache, sorted by import path: with the listing, what a
+// later SetPackages needs to give the same graph without reading the
+// module cache (an unlisted package whose imports are unknown is left
+// out, to be read again).
+func (g *Graph) scannedUnlisted() []Package {
+	var out []Package
+	for ip := range g.pkgs.scanned {
+		out = append(out, *g.pkgs.pkgs[ip])
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ImportPath < out[j].ImportPath })
+	return out
 }
 
 // moduleOf returns the module of the build list whose path is the longest
