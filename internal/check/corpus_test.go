@@ -38,14 +38,7 @@ import (
 //     the module it changes must be tidy (go mod tidy -diff), build and
 //     vet, and a new Run must not report the finding again.
 func TestCorpus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: the corpus runs the go command")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	shared := corpusShared(t, goBin)
+	shared := corpusShared(t)
 	for _, kind := range []string{"ok", "err"} {
 		files, _ := filepath.Glob(filepath.Join("testdata", kind, "*.txtar"))
 		for _, file := range files {
@@ -61,8 +54,17 @@ func TestCorpus(t *testing.T) {
 
 // corpusShared is the environment every corpus run shares: the go
 // toolchain and the build cache (a cache of compiled packages, keyed by
-// content, so sharing it is safe and fast).
-func corpusShared(t *testing.T, goBin string) []string {
+// content, so sharing it is safe and fast). It skips the test in -short
+// mode and without a go command.
+func corpusShared(t *testing.T) []string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("short: runs the go command")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
 	var env []string
 	for _, name := range []string{"GOROOT", "GOCACHE"} {
 		out, err := exec.Command(goBin, "env", name).Output()

@@ -58,17 +58,23 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 // appKey returns the memo key of the module in root/rel.
 func appKey(t *testing.T, root, rel string, env map[string]string, stats *statCache) string {
 	t.Helper()
+	return moduleKey(newHasher(stats), renderEnv(env), findModule(t, root, rel))
+}
+
+// findModule returns the module in root/rel.
+func findModule(t *testing.T, root, rel string) *workspace.Module {
+	t.Helper()
 	ws, err := workspace.Discover(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ws.Modules {
 		if m.Rel == rel {
-			return moduleKey(newHasher(stats), renderEnv(env), m)
+			return m
 		}
 	}
 	t.Fatalf("no module %s under %s", rel, root)
-	return ""
+	return nil
 }
 
 func edit(name, content string) func(*testing.T, string) {
@@ -141,48 +147,10 @@ var nonInputChanges = map[string]func(*testing.T, string){
 // that it does not change for what tidy does not read (which includes the
 // checkout's location and the files' times).
 func TestKeyCoversEveryInput(t *testing.T) {
-	base := t.TempDir()
-	writeTree(t, base, keyTree)
-	want := appKey(t, base, "app", keyEnv, openStatCache(""))
-	if want == "" {
-		t.Fatal("no key for the base tree")
+	key := func(t *testing.T, root, rel string, env map[string]string) string {
+		return appKey(t, root, rel, env, openStatCache(""))
 	}
-	for name, change := range inputChanges {
-		t.Run(name, func(t *testing.T) {
-			root := t.TempDir()
-			writeTree(t, root, keyTree)
-			change(t, root)
-			rel := "app"
-			if name == "module directory" {
-				rel = "app2"
-			}
-			if got := appKey(t, root, rel, keyEnv, openStatCache("")); got == want {
-				t.Errorf("key unchanged after changing the %s", name)
-			}
-		})
-	}
-	for _, name := range memoEnv {
-		t.Run("env "+name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range keyEnv {
-				env[k] = v
-			}
-			env[name] += "x"
-			if got := appKey(t, base, "app", env, openStatCache("")); got == want {
-				t.Errorf("key unchanged after changing %s", name)
-			}
-		})
-	}
-	for name, change := range nonInputChanges {
-		t.Run("same "+name, func(t *testing.T) {
-			root := t.TempDir()
-			writeTree(t, root, keyTree)
-			change(t, root)
-			if got := appKey(t, root, "app", keyEnv, openStatCache("")); got != want {
-				t.Errorf("key changed after changing the %s", name)
-			}
-		})
-	}
+	coversEveryInput(t, key, keyEnv, memoEnv, inputChanges)
 }
 
 // listingOnlyInputs are read by a package listing and not by tidy.
@@ -199,35 +167,32 @@ var listingOnlyInputs = map[string]func(*testing.T, string){
 // listing reads, each changes the key; what neither reads does not.
 func TestListingKeyCoversEveryInput(t *testing.T) {
 	env := map[string]string{"GOOS": "linux", "GOARCH": "amd64", "CGO_ENABLED": "1"}
-	for k, v := range keyEnv {
-		env[k] = v
-	}
+	maps.Copy(env, keyEnv)
 	key := func(t *testing.T, root, rel string, env map[string]string) string {
 		t.Helper()
-		ws, err := workspace.Discover(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ws.Modules {
-			if m.Rel == rel {
-				return NewListingKeys("", env).Key(m)
-			}
-		}
-		t.Fatalf("no module %s under %s", rel, root)
-		return ""
+		return NewListingKeys("", env).Key(findModule(t, root, rel))
 	}
 	base := t.TempDir()
 	writeTree(t, base, keyTree)
+	if got := key(t, base, "app", env); got == appKey(t, base, "app", keyEnv, openStatCache("")) {
+		t.Fatalf("listing key %q is tidy's", got)
+	}
+	changes := maps.Clone(inputChanges)
+	maps.Copy(changes, listingOnlyInputs)
+	coversEveryInput(t, key, env, ListingEnv, changes)
+}
+
+// coversEveryInput checks key (of the module rel in the tree root, with
+// the go command's settings env) against keyTree: each of changes, and
+// each setting of envNames changed, changes the key; nonInputChanges do
+// not.
+func coversEveryInput(t *testing.T, key func(t *testing.T, root, rel string, env map[string]string) string,
+	env map[string]string, envNames []string, changes map[string]func(*testing.T, string)) {
+	base := t.TempDir()
+	writeTree(t, base, keyTree)
 	want := key(t, base, "app", env)
-	if want == "" || want == appKey(t, base, "app", keyEnv, openStatCache("")) {
-		t.Fatalf("listing key %q: none, or the same as tidy's", want)
-	}
-	changes := map[string]func(*testing.T, string){}
-	for name, c := range inputChanges {
-		changes[name] = c
-	}
-	for name, c := range listingOnlyInputs {
-		changes[name] = c
+	if want == "" {
+		t.Fatal("no key for the base tree")
 	}
 	for name, change := range changes {
 		t.Run(name, func(t *testing.T) {
@@ -243,7 +208,7 @@ func TestListingKeyCoversEveryInput(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range ListingEnv {
+	for _, name := range envNames {
 		t.Run("env "+name, func(t *testing.T) {
 			changed := maps.Clone(env)
 			changed[name] += "x"
