@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/modhygiene/modhygiene/internal/finding"
 	"github.com/modhygiene/modhygiene/internal/gocmd"
 	"github.com/modhygiene/modhygiene/internal/modgraph"
@@ -42,8 +44,10 @@ var etcd356 = []struct{ path, version, dir string }{
 //     replaces;
 //   - the count of warnings and errors per rule is the one measured (the
 //     deprecations and newest releases the proxy reports can change it);
-//   - the chain of every linked module is the one `go mod why -m` prints
-//     (364 of 364 when written).
+//   - a second run reuses every module's package listing and finds the
+//     same;
+//   - the chain of every linked module, in the second run's graphs, is the
+//     one `go mod why -m` prints (364 of 364 when written).
 func TestOnlineEtcd(t *testing.T) {
 	if os.Getenv("MODHYGIENE_ONLINE") == "" {
 		t.Skip("set MODHYGIENE_ONLINE=1 to check etcd v3.5.6 against the real module proxy")
@@ -57,9 +61,22 @@ func TestOnlineEtcd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(ctx, r, ws, Options{Concurrency: 2})
+	opt := Options{Concurrency: 2, ListingDir: t.TempDir()}
+	res, err := Run(ctx, r, ws, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A second run reuses every module's package listing, with the same
+	// findings and the same chains (compareWhy below).
+	again, err := Run(ctx, r, ws, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Reused != len(ws.Modules) {
+		t.Errorf("second run reused %d listings, want %d", again.Reused, len(ws.Modules))
+	}
+	if diff := cmp.Diff(res.Findings, again.Findings); diff != "" {
+		t.Errorf("second run, listings reused: findings differ (-first +second):\n%s", diff)
 	}
 	counts := map[string]int{}
 	for _, f := range res.Findings {
@@ -77,7 +94,7 @@ func TestOnlineEtcd(t *testing.T) {
 			t.Errorf("%s: %d warnings or errors, want %d", rule, counts[rule], want[rule])
 		}
 	}
-	compareWhy(ctx, t, r, res.Graphs, ws)
+	compareWhy(ctx, t, r, again.Graphs, ws)
 }
 
 func mergeKeys(a, b map[string]int) map[string]int {
