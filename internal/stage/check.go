@@ -94,7 +94,9 @@ func (c *Check) Run(ctx context.Context, env *Env) (Result, error) {
 	out.Findings = append(out.Findings, failed.findings...)
 	out.Status, out.Summary = checkSummary(len(env.Workspace.Modules), n, notices, len(failed.findings))
 	if res != nil && res.Reused > 0 {
-		out.Summary += fmt.Sprintf("; packages of %d of %d modules reused, unchanged since their last check", res.Reused, len(env.Workspace.Modules))
+		reused := fmt.Sprintf("packages of %d of %d modules reused, unchanged since their last check", res.Reused, len(env.Workspace.Modules))
+		out.Summary += "; " + reused
+		fmt.Fprintf(env.Log, "check: %s\n", reused)
 	}
 	return out, nil
 }
