@@ -34,7 +34,7 @@ type dirDigest struct {
 type hasher struct {
 	stats *statCache
 	// listing hashes for a package listing (go list -deps -test) rather
-	// than for tidy: see listingDigest.
+	// than for tidy: see fileDigest.
 	listing bool
 	mu      sync.Mutex
 	dirs    map[string]*dirOnce
