@@ -203,13 +203,10 @@ func joinRel(dir, name string) string {
 // on beyond it is read in doubling chunks.
 const headerChunk = 8 << 10
 
-// headerDigest returns the digest of what tidy reads of the Go file at p
-// (see goHeader). A file whose header does not scan is hashed whole.
-func headerDigest(p string) ([32]byte, error) { return fileDigest(p, false) }
-
-// fileDigest is headerDigest, except that with listing a file importing
-// "embed" is hashed whole: a package listing also reads its //go:embed
-// lines, which can be anywhere in the file.
+// fileDigest returns the digest of what tidy reads of the Go file at p
+// (see goHeader). A file whose header does not scan is hashed whole, and
+// so, with listing, is a file importing "embed": a package listing also
+// reads its //go:embed lines, which can be anywhere in the file.
 func fileDigest(p string, listing bool) ([32]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
