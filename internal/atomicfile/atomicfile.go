@@ -4,6 +4,8 @@
 package atomicfile
 
 import (
+	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,17 +17,24 @@ import (
 // file system. On failure the temporary file is removed and path is as it
 // was.
 func Write(path, tmpDir, pattern string, data []byte, perm fs.FileMode) error {
+	_, err := WriteFrom(path, tmpDir, pattern, bytes.NewReader(data), perm)
+	return err
+}
+
+// WriteFrom is Write for what r holds, and returns how many bytes it
+// wrote.
+func WriteFrom(path, tmpDir, pattern string, r io.Reader, perm fs.FileMode) (int64, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return 0, err
 	}
 	if tmpDir == "" {
 		tmpDir = filepath.Dir(path)
 	}
 	f, err := os.CreateTemp(tmpDir, pattern)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = f.Write(data)
+	n, err := io.Copy(f, r)
 	if err == nil {
 		err = f.Chmod(perm)
 	}
@@ -37,6 +46,7 @@ func Write(path, tmpDir, pattern string, data []byte, perm fs.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
+		return 0, err
 	}
-	return err
+	return n, nil
 }

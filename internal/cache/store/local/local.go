@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modhygiene/modhygiene/internal/atomicfile"
 	"github.com/modhygiene/modhygiene/internal/cache/store"
 )
 
@@ -122,22 +123,8 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader) (int64, err
 	if err := os.MkdirAll(s.Dir, 0o777); err != nil {
 		return 0, err
 	}
-	f, err := os.CreateTemp(s.Dir, ".tmp-"+key+"-*")
+	n, err := atomicfile.WriteFrom(dst, "", ".tmp-"+key+"-*", ctxReader{ctx, body}, 0o644)
 	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(f, ctxReader{ctx, body})
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
 		return 0, err
 	}
 	s.evict(key)
